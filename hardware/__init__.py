@@ -1,0 +1,1 @@
+"""Real-robot side: the Robot interface, robot descriptions and limits, IK, camera capture."""

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``jepa-wm bench``: JSON reports, each with an in-run baseline."""

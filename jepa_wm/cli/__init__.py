@@ -1,0 +1,1 @@
+"""The ``jepa-wm`` command line: one thin module per verb (see ``main.VERBS``)."""

@@ -1,0 +1,71 @@
+"""``jepa-wm <verb> ...``: the single entry point of the stack.
+
+Each verb lives in its own module ``jepa_wm.cli.<module>`` that defines::
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int: ...
+
+Modules are imported lazily, so ``jepa-wm inspect`` does not pay for torch or pybullet.
+User errors (``JepaWmError``) print one line on stderr and exit 1, with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from jepa_wm.errors import JepaWmError
+
+# verb -> (module under jepa_wm.cli, one-line help)
+VERBS: dict[str, tuple[str, str]] = {
+    "collect": ("collect", "record episodes from a pybullet task into a trajectory store"),
+    "inspect": ("inspect", "print episodes, keys, shapes, dtypes, fps and size of a store"),
+    "train": ("train", "train a world model on one or more trajectory stores"),
+    "eval-model": ("eval_model", "offline quality metrics of a checkpoint on held-out episodes"),
+    "eval-policy": ("eval_policy", "closed-loop evaluation of a scripted or random policy"),
+    "eval": ("eval_planner", "closed-loop evaluation of a world model + planner"),
+    "bench": ("bench", "benchmarks (data, planner, ros, bag2zarr), JSON out"),
+    "launch": ("launch", "run a ROS 2 YAML launch file without the ROS 2 launch package"),
+    "bag2zarr": ("bag2zarr", "convert rosbag2 recordings into a trajectory store"),
+    "record": ("record", "record ROS 2 topics into a rosbag2 (mcap)"),
+    "export": ("export", "export a checkpoint to ONNX (and TensorRT where available)"),
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    """Parser with every verb listed; only the chosen verb's module is imported."""
+    parser = argparse.ArgumentParser(prog="jepa-wm", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", metavar="<verb>")
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for verb, (module, help_text) in VERBS.items():
+        p = sub.add_parser(verb, help=help_text, description=help_text)
+        if verb == chosen:
+            _module(module).add_arguments(p)
+    return parser
+
+
+def _module(name: str):
+    return importlib.import_module(f"jepa_wm.cli.{name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one verb; return its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    if args.verb is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(_module(VERBS[args.verb][0]).run(args) or 0)
+    except JepaWmError as exc:
+        print(f"jepa-wm {args.verb}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"jepa-wm {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

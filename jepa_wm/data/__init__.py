@@ -1,0 +1,1 @@
+"""The Zarr trajectory store (diffusion_policy ReplayBuffer layout) and clip datasets."""

@@ -1,0 +1,1 @@
+"""Offline training of world models on trajectory stores."""

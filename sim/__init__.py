@@ -1,0 +1,1 @@
+"""pybullet worlds: Franka Panda tabletop tasks and a Husky mobile base, with scripted experts."""
