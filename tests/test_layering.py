@@ -15,7 +15,7 @@ FORBIDDEN = {
     "jepa_wm/models": {"rclpy", "planners", "sim", "hardware", "jepa_wm.cli", "jepa_wm.app"},
     "jepa_wm/train": {"rclpy", "planners", "sim", "hardware", "jepa_wm.cli", "jepa_wm.app"},
     "planners": {"rclpy", "jepa_wm", "sim", "hardware"},
-    "sim": {"rclpy", "jepa_wm.models", "jepa_wm.train", "planners", "jepa_wm.cli"},
+    "sim": {"rclpy", "jepa_wm", "planners"},
     "hardware": {"rclpy", "jepa_wm", "planners", "sim"},
     "jepa_wm/cli": {"rclpy"},
     "jepa_wm/bench": set(),

@@ -1,0 +1,1 @@
+"""Composition layer: wires the core (data, models) to planners, sim and hardware."""
