@@ -17,6 +17,8 @@ FORBIDDEN = {
     "planners": {"rclpy", "jepa_wm", "sim", "hardware"},
     "sim": {"rclpy", "jepa_wm", "planners"},
     "hardware": {"rclpy", "jepa_wm", "planners", "sim"},
+    "jepa_wm/bags": {"rclpy", "planners", "sim", "jepa_wm.cli", "jepa_wm.app"},
+    "jepa_wm/app": {"rclpy"},
     "jepa_wm/cli": {"rclpy"},
     "jepa_wm/bench": set(),
 }
@@ -34,7 +36,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def _violations(pkg: str, forbidden: set[str]) -> list[str]:
-    bad = []
+    bad: list[str] = []
     for path in sorted((ROOT / pkg).rglob("*.py")):
         for name in _imports(path):
             if any(name == f or name.startswith(f + ".") for f in forbidden):
