@@ -18,7 +18,7 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 # torch first and pinned: a bare `torch` would pull a multi-GB CUDA build.
-$(STAMP): $(PY) pyproject.toml $(wildcard ros_ws/src/*/setup.py)
+$(STAMP): $(PY) pyproject.toml $(wildcard ros_ws/src/*/setup.py ros_ws/src/*/*/*.py ros_ws/src/*/config/*)
 	$(PY) -m pip install -q $(TORCH)
 	$(PY) -m pip install -q -e '.[ros,dev]'
 	@for pkg in ros_ws/src/*/; do \
@@ -39,3 +39,23 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# The grasp demo. `make model` collects grasp episodes and trains a tiny world model (once:
+# skipped when the checkpoint exists); `make demo` launches the ROS 2 grasp pipeline in pybullet.
+GRASP_DATA  ?= artifacts/grasp_data.zarr
+GRASP_MODEL ?= artifacts/grasp_model
+.PHONY: model demo
+
+model: $(STAMP)
+	@if [ -f $(GRASP_MODEL)/best/model.safetensors ]; then \
+	  echo "model: $(GRASP_MODEL)/best exists (delete it to retrain)"; \
+	else \
+	  rm -rf $(GRASP_DATA) && \
+	  nice -n 10 $(VENV)/bin/jepa-wm collect --env franka-grasp --episodes 80 --policy mixed \
+	    --out $(GRASP_DATA) && \
+	  nice -n 10 $(VENV)/bin/jepa-wm train --data $(GRASP_DATA) --out $(GRASP_MODEL) \
+	    --preset tiny --max-minutes 10 --no-progress; \
+	fi
+
+demo: model
+	$(PY) -m jepa_wm.app.demo --checkpoint $(GRASP_MODEL)/best --episodes 3

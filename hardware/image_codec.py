@@ -1,0 +1,163 @@
+"""Convert ROS 2 image messages to and from RGB numpy arrays (numpy + cv2 only, no ROS import).
+
+Used by the ROS nodes (live ``sensor_msgs/Image`` / ``CompressedImage``) and by the bag converter
+(``jepa_wm.bags``), so both decode pixels the same way.
+
+Usage::
+
+    rgb = image_msg_to_rgb(msg.data, msg.encoding, msg.height, msg.width, msg.step)  # (H, W, 3) uint8
+    fields = rgb_to_image_fields(rgb)          # dict for sensor_msgs/Image(**fields) minus header
+    rgb = compressed_to_rgb(msg.data, msg.format)
+    data = rgb_to_compressed(rgb, "png")       # bytes for sensor_msgs/CompressedImage.data
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# encoding -> (channels, channel order as read from the buffer); 8-bit only.
+_LAYOUTS: dict[str, tuple[int, str]] = {
+    "rgb8": (3, "rgb"),
+    "bgr8": (3, "bgr"),
+    "rgba8": (4, "rgba"),
+    "bgra8": (4, "bgra"),
+    "mono8": (1, "mono"),
+}
+SUPPORTED_ENCODINGS: tuple[str, ...] = tuple(_LAYOUTS)
+SUPPORTED_COMPRESSED_FORMATS: tuple[str, ...] = ("jpeg", "png")
+
+
+class ImageEncodingError(ValueError):
+    """An image uses an encoding we cannot turn into RGB, or its buffer does not match its size.
+
+    ``hardware`` may not import ``jepa_wm``, so this subclasses ValueError; the bag converter
+    re-raises it as a ``BagError``.
+    """
+
+
+def _as_uint8(data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
+    if isinstance(data, np.ndarray):
+        return data.reshape(-1).view(np.uint8) if data.dtype != np.uint8 else data.reshape(-1)
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def image_msg_to_rgb(
+    data: bytes | bytearray | memoryview | np.ndarray,
+    encoding: str,
+    height: int,
+    width: int,
+    step: int,
+) -> np.ndarray:
+    """Decode the pixel buffer of a ``sensor_msgs/Image`` into RGB.
+
+    data: the raw buffer, ``step`` bytes per row (rows may be padded beyond ``width * channels``).
+    Returns a new, C-contiguous uint8 array of shape (height, width, 3). Alpha is dropped and
+    mono8 is replicated to three channels. Other encodings (16UC1 depth, 32FC1, bayer, yuv...)
+    raise ImageEncodingError naming the supported ones.
+    """
+    enc = encoding.strip().lower()
+    if enc not in _LAYOUTS:
+        raise ImageEncodingError(
+            f"unsupported image encoding {encoding!r}; supported: {', '.join(SUPPORTED_ENCODINGS)}"
+        )
+    channels, order = _LAYOUTS[enc]
+    height, width, step = int(height), int(width), int(step)
+    row = width * channels
+    buf = _as_uint8(data)
+    if height <= 0 or width <= 0:
+        raise ImageEncodingError(f"image has an empty size {height}x{width}")
+    if step < row or buf.size < step * (height - 1) + row:
+        raise ImageEncodingError(
+            f"{encoding} image {height}x{width} with step {step} needs "
+            f"{step * (height - 1) + row} bytes, buffer has {buf.size}"
+        )
+    if buf.size < step * height:  # last row unpadded: pad so the strided view is valid
+        buf = np.concatenate([buf, np.zeros(step * height - buf.size, np.uint8)])
+    img = buf[: step * height].reshape(height, step)[:, :row].reshape(height, width, channels)
+    if order == "rgb":
+        return np.ascontiguousarray(img)
+    if order == "bgr":
+        return np.ascontiguousarray(img[:, :, ::-1])
+    if order == "rgba":
+        return np.ascontiguousarray(img[:, :, :3])
+    if order == "bgra":
+        return np.ascontiguousarray(img[:, :, 2::-1])
+    return np.ascontiguousarray(np.repeat(img, 3, axis=2))  # mono
+
+
+def rgb_to_image_fields(rgb: np.ndarray, encoding: str = "rgb8") -> dict[str, Any]:
+    """Fields of a ``sensor_msgs/Image`` (all but ``header``) holding ``rgb``.
+
+    rgb: (H, W, 3) uint8. ``encoding`` is one of SUPPORTED_ENCODINGS (mono8 uses the luma).
+    Returns {"height", "width", "encoding", "is_bigendian", "step", "data": bytes}.
+    """
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ImageEncodingError(f"expected uint8 (H, W, 3), got {rgb.dtype} {rgb.shape}")
+    enc = encoding.strip().lower()
+    if enc == "rgb8":
+        img = rgb
+    elif enc == "bgr8":
+        img = rgb[:, :, ::-1]
+    elif enc in ("rgba8", "bgra8"):
+        color = rgb if enc == "rgba8" else rgb[:, :, ::-1]
+        img = np.concatenate([color, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], axis=2)
+    elif enc == "mono8":
+        luma = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        img = np.clip(np.rint(luma), 0, 255).astype(np.uint8)[:, :, None]
+    else:
+        raise ImageEncodingError(
+            f"unsupported image encoding {encoding!r}; supported: {', '.join(SUPPORTED_ENCODINGS)}"
+        )
+    img = np.ascontiguousarray(img)
+    h, w, c = img.shape
+    return {
+        "height": h,
+        "width": w,
+        "encoding": enc,
+        "is_bigendian": 0,
+        "step": w * c,
+        "data": img.tobytes(),
+    }
+
+
+def _compressed_kind(fmt: str) -> str:
+    """'jpeg' or 'png' from a CompressedImage.format such as 'jpeg' or 'rgb8; jpeg compressed bgr8'."""
+    f = fmt.strip().lower()
+    if "compresseddepth" in f.replace(" ", ""):
+        raise ImageEncodingError(f"compressed depth images are not supported (format {fmt!r})")
+    tail = f.split(";")[-1]
+    for kind, words in (("jpeg", ("jpeg", "jpg")), ("png", ("png",))):
+        if any(w in tail for w in words):
+            return kind
+    raise ImageEncodingError(
+        f"unsupported compressed format {fmt!r}; supported: "
+        f"{', '.join(SUPPORTED_COMPRESSED_FORMATS)}"
+    )
+
+
+def compressed_to_rgb(data: bytes | bytearray | memoryview | np.ndarray, format: str) -> np.ndarray:
+    """Decode a ``sensor_msgs/CompressedImage`` (jpeg or png) to (H, W, 3) uint8 RGB via cv2."""
+    import cv2
+
+    _compressed_kind(format)
+    buf = _as_uint8(data)
+    bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
+    if bgr is None:
+        raise ImageEncodingError(f"could not decode {format!r} image ({buf.size} bytes)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def rgb_to_compressed(rgb: np.ndarray, format: str = "jpeg", quality: int = 90) -> bytes:
+    """Encode (H, W, 3) uint8 RGB as jpeg or png bytes (what compressed_image_transport sends)."""
+    import cv2
+
+    kind = _compressed_kind(format)
+    bgr = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if kind == "jpeg" else []
+    ok, enc = cv2.imencode(".jpg" if kind == "jpeg" else ".png", bgr, params)
+    if not ok:
+        raise ImageEncodingError(f"cv2 could not encode a {kind} image")
+    return enc.tobytes()

@@ -1,0 +1,186 @@
+"""Record episodes of a pybullet task into a trajectory store (composition of sim + data).
+
+Usage::
+
+    summary = collect(CollectConfig(env="franka-grasp", episodes=100, out="grasp.zarr"))
+
+Re-running on an existing store appends: the seed sequence continues after the episodes already
+there (episode i always uses seed ``seed_start + i``). A store recorded with another env, image
+size, camera set or policy is refused with a clear error.
+
+Each episode holds T observations and T actions: ``action[t]`` is the (clipped, applied) command
+sent after ``rgb[t]``/``state[t]``. The last row is the final observation, after the episode's
+last command, with a zero action (it has no successor frame).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jepa_wm.config import to_dict
+from jepa_wm.data.store import TrajectoryStore
+from jepa_wm.errors import ConfigError, StoreError
+
+# Keys that must match to append to an existing store.
+_COMPATIBLE_KEYS = ("env", "image_size", "cameras", "policy", "seed_start")
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """What to collect.
+
+    policy: "expert", "random" (correlated random) or "mixed" (noisy expert + random segments).
+    seed: first scene seed (training seeds start at 0; evaluation seeds are 1_000_000 and up).
+    max_steps: per-episode cap (None: the task's max_steps).
+    tail_steps: steps kept after the first success (so success frames are in the data);
+        negative means never stop early.
+    """
+
+    env: str
+    episodes: int
+    out: str
+    policy: str = "mixed"
+    seed: int = 0
+    image_size: int = 64
+    wrist: bool = False
+    max_steps: int | None = None
+    tail_steps: int = 5
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        from sim.policies import POLICY_NAMES
+        from sim.registry import ENV_NAMES, IMAGE_SIZES
+
+        if self.env not in ENV_NAMES:
+            raise ConfigError(f"unknown env {self.env!r}; valid envs: {', '.join(ENV_NAMES)}")
+        if self.policy not in POLICY_NAMES:
+            raise ConfigError(f"unknown policy {self.policy!r}; valid: {', '.join(POLICY_NAMES)}")
+        if self.image_size not in IMAGE_SIZES:
+            raise ConfigError(f"image_size must be one of {IMAGE_SIZES}, got {self.image_size}")
+        if self.episodes < 0:
+            raise ConfigError(f"episodes must be >= 0, got {self.episodes}")
+
+
+def policy_seed(episode_seed: int) -> int:
+    """The policy's noise seed for an episode, decorrelated from the scene seed."""
+    return int(np.random.SeedSequence([episode_seed, 7]).generate_state(1)[0])
+
+
+def run_collect_episode(
+    env: Any, policy: Any, seed: int, max_steps: int, tail_steps: int
+) -> tuple[dict[str, np.ndarray], bool]:
+    """Roll out one episode; returns the store episode dict and whether it succeeded."""
+    obs = env.reset(seed=seed)
+    # Scripted policies read privileged state; skip rendering a goal they never look at.
+    goal = env.goal_observation() if getattr(policy, "uses_goal", True) else None
+    policy.reset(seed=policy_seed(seed))
+    rows: list[tuple[Any, np.ndarray]] = []
+    success_at: int | None = None
+    for t in range(max_steps):
+        applied = env.send_action(np.asarray(policy(obs, goal)))
+        rows.append((obs, applied))
+        obs = env.get_observation()
+        if success_at is None and env.is_success():
+            success_at = t
+        if success_at is not None and 0 <= tail_steps <= t - success_at:
+            break
+    rows.append((obs, np.zeros(env.action_spec.dim, dtype=np.float32)))
+    episode = {
+        "rgb": np.stack([o.rgb for o, _ in rows]),
+        "state": np.stack([o.state for o, _ in rows]).astype(np.float32),
+        "action": np.stack([a for _, a in rows]).astype(np.float32),
+        "timestamp": np.array([o.timestamp for o, _ in rows], dtype=np.float64),
+    }
+    for cam in rows[0][0].images:
+        episode[f"rgb_{cam}"] = np.stack([o.images[cam] for o, _ in rows])
+    return episode, success_at is not None
+
+
+def _source(cfg: CollectConfig, env: Any) -> dict[str, Any]:
+    return {
+        "kind": "sim",
+        "simulator": "pybullet",
+        "env": cfg.env,
+        "image_size": cfg.image_size,
+        "cameras": sorted(env.camera_info()),
+        "policy": cfg.policy,
+        "seed_start": cfg.seed,
+        "seeds": "episode i uses scene seed seed_start + i",
+        "max_steps": cfg.max_steps or env.max_steps,
+        "physics_hz": env.fps * env.substeps if hasattr(env, "substeps") else None,
+        "collect_config": to_dict(cfg),
+    }
+
+
+def _open_or_create(cfg: CollectConfig, env: Any) -> TrajectoryStore:
+    source = _source(cfg, env)
+    path = Path(cfg.out)
+    if not path.exists():
+        return TrajectoryStore.create(
+            path,
+            fps=env.fps,
+            source=source,
+            feature_names={"state": list(env.state_names), "action": list(env.action_spec.names)},
+            cameras=env.camera_info(),
+        )
+    store = TrajectoryStore.open(path, mode="a")
+    old = store.attrs.get("source", {})
+    for key in _COMPATIBLE_KEYS:
+        if old.get(key) != source[key]:
+            raise StoreError(
+                f"{path}: cannot append: the store was recorded with {key}={old.get(key)!r}, "
+                f"this run has {key}={source[key]!r} (use another --out)"
+            )
+    return store
+
+
+def collect(cfg: CollectConfig) -> dict[str, Any]:
+    """Collect ``cfg.episodes`` more episodes into ``cfg.out``; returns a JSON-able summary."""
+    from sim.policies import make_policy
+    from sim.registry import make_env
+
+    env = make_env(cfg.env, image_size=cfg.image_size, wrist_camera=cfg.wrist)
+    try:
+        store = _open_or_create(cfg, env)
+        first = store.num_episodes
+        policy = make_policy(cfg.policy, env, seed=cfg.seed)
+        max_steps = int(cfg.max_steps or env.max_steps)
+        episodes: Any = range(first, first + cfg.episodes)
+        if cfg.progress:
+            from tqdm import tqdm
+
+            episodes = tqdm(episodes, desc=f"collect {cfg.env}", unit="ep")
+        log = dict(store.attrs.get("collection", {"success": []}))
+        steps, t0, wins = 0, time.perf_counter(), 0
+        for i in episodes:
+            episode, ok = run_collect_episode(env, policy, cfg.seed + i, max_steps, cfg.tail_steps)
+            store.add_episode(episode)
+            log["success"] = [*log.get("success", []), bool(ok)]
+            store.update_attrs({"collection": log})
+            steps += len(episode["action"])
+            wins += ok
+            if cfg.progress:
+                episodes.set_postfix(steps_per_s=f"{steps / (time.perf_counter() - t0):.1f}")
+        seconds = time.perf_counter() - t0
+        if store.num_episodes:
+            store.compute_stats()
+        return {
+            "out": str(cfg.out),
+            "env": cfg.env,
+            "policy": cfg.policy,
+            "episodes_added": cfg.episodes,
+            "first_seed": cfg.seed + first,
+            "num_episodes": store.num_episodes,
+            "num_steps": store.num_steps,
+            "steps_added": steps,
+            "success_rate": wins / cfg.episodes if cfg.episodes else None,
+            "seconds": seconds,
+            "steps_per_s": steps / seconds if seconds > 0 else None,
+        }
+    finally:
+        env.close()

@@ -1,0 +1,173 @@
+"""Offline model metrics that need a planner: action recovery on held-out transitions.
+
+For a held-out transition (frame t, state t, action t, frame t+1) the planner minimises the
+energy ``L1(predict(z_t, s_t, a), z_{t+1})`` over the action ``a`` (CEM, horizon 1). A good
+world model puts the minimum near the true action. Reported next to a random-action baseline
+drawn uniformly from the same bounds, on the same transitions.
+
+Usage::
+
+    report = action_recovery(model, dataset, low, high, transitions=100, device="cpu")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from jepa_wm.models.world_model import JepaWorldModel
+from planners.costs import CostConfig, make_cost
+from planners.interfaces import Goal, Prediction
+from planners.registry import make_planner
+
+
+def _errors(pred: np.ndarray, true: np.ndarray, names: list[str] | None) -> dict[str, Any]:
+    """pred/true [N, A] -> L2, per-dim MAE, and the xyz error in cm for (dx, dy, dz) actions."""
+    diff = pred - true
+    out: dict[str, Any] = {
+        "l2": float(np.linalg.norm(diff, axis=1).mean()),
+        "mae_per_dim": np.abs(diff).mean(0).tolist(),
+    }
+    if names and names[:3] == ["dx", "dy", "dz"]:
+        out["xyz_l2_cm"] = float(np.linalg.norm(diff[:, :3], axis=1).mean() * 100)
+    return out
+
+
+def _correlation(pred: np.ndarray, true: np.ndarray) -> float | None:
+    """Mean Pearson correlation over the action dims that vary in ``true`` and ``pred``."""
+    cors = []
+    for d in range(true.shape[1]):
+        if true[:, d].std() > 1e-8 and pred[:, d].std() > 1e-8:
+            cors.append(float(np.corrcoef(pred[:, d], true[:, d])[0, 1]))
+    return float(np.mean(cors)) if cors else None
+
+
+@torch.no_grad()
+def action_recovery(
+    model: JepaWorldModel,
+    dataset: Any,
+    action_low: list[float],
+    action_high: list[float],
+    *,
+    transitions: int = 100,
+    planner: str = "cem",
+    planner_overrides: dict[str, Any] | None = None,
+    action_names: list[str] | None = None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Recover held-out actions by energy minimisation; compare with random actions.
+
+    dataset: clips of >= C + 1 frames (ClipDataset items). Transitions are spread evenly over
+    the dataset. Returns {"model": errors, "random": errors, "correlation", "transitions"}.
+    """
+    c = model.context_len
+    low = torch.as_tensor(action_low, dtype=torch.float32)
+    high = torch.as_tensor(action_high, dtype=torch.float32)
+    cost = make_cost(CostConfig(kind="l1", mode="last"))
+
+    def rollout(ctx: Any, actions: torch.Tensor) -> Prediction:
+        lat, st = model.rollout(ctx, actions)
+        return Prediction(latents=lat, states=st)
+
+    opts = {"seed": seed, **(planner_overrides or {})}
+    plan = make_planner(planner, rollout, cost, low, high, horizon=1, device=device, **opts)
+    idx = np.linspace(0, len(dataset) - 1, min(transitions, len(dataset))).astype(int)
+    rng = np.random.default_rng(seed)
+    found, true, rand = [], [], []
+    for i in idx:
+        item = dataset[int(i)]
+        if not (torch.isfinite(item["state"]).all() and torch.isfinite(item["action"]).all()):
+            continue
+        z = model.encode(item["rgb"][None].to(device))
+        s, a = item["state"][None].to(device), item["action"][None].to(device)
+        ctx = model.make_context(z[:, :c], s[:, :c], a[:, : c - 1])
+        res = plan.plan(ctx, Goal(latent=z[0, c]))
+        found.append(res.actions[0].cpu().numpy())
+        true.append(a[0, c - 1].cpu().numpy())
+        rand.append(rng.uniform(low.numpy(), high.numpy()))
+    if not found:
+        raise ValueError("no finite held-out transitions for action recovery")
+    f, t, r = np.stack(found), np.stack(true), np.stack(rand)
+    report = {
+        "transitions": len(f),
+        "planner": planner,
+        "model": _errors(f, t, action_names),
+        "random": _errors(r, t, action_names),
+        "correlation": _correlation(f, t),
+    }
+    report["error_ratio_vs_random"] = report["model"]["l2"] / max(report["random"]["l2"], 1e-12)
+    return report
+
+
+def _held_out(
+    paths: list[str], meta: dict[str, Any], all_episodes: bool
+) -> list[np.ndarray] | None:
+    """Per-store held-out episodes, with the split the checkpoint was trained with."""
+    from jepa_wm.data.clips import split_episodes
+    from jepa_wm.train.data import open_stores
+
+    if all_episodes:
+        return None
+    split = meta.get("split") or {"val_fraction": 0.1, "seed": 0}
+    return [
+        np.asarray(
+            split_episodes(st.num_episodes, val_fraction=split["val_fraction"], seed=split["seed"])[
+                1
+            ]
+        )
+        for st in open_stores(paths)
+    ]
+
+
+def evaluate_checkpoint(
+    checkpoint: str,
+    data: list[str],
+    *,
+    horizon: int = 4,
+    max_clips: int = 512,
+    transitions: int = 100,
+    planner: str = "cem",
+    all_episodes: bool = False,
+    device: torch.device | str = "cpu",
+) -> dict[str, Any]:
+    """The ``jepa-wm eval-model`` report: latent errors vs copy-last, RankMe, action recovery."""
+    from torch.utils.data import DataLoader, Subset
+
+    from jepa_wm.data.clips import ClipDataset
+    from jepa_wm.models.checkpoint import load_world_model, read_checkpoint_meta
+    from jepa_wm.train.data import open_stores, pooled_stats
+    from jepa_wm.train.evaluate import open_loop_errors
+
+    model = load_world_model(checkpoint, device=device)
+    meta = read_checkpoint_meta(checkpoint).get("meta", {})
+    episodes = _held_out(data, meta, all_episodes)
+    c = model.context_len
+    clips = ClipDataset(data, c + horizon, episodes=episodes)
+    idx = np.linspace(0, len(clips) - 1, min(max_clips, len(clips))).astype(int)
+    loader = DataLoader(Subset(clips, np.unique(idx).tolist()), batch_size=32)
+    report: dict[str, Any] = {
+        "checkpoint": str(checkpoint),
+        "data": list(data),
+        "held_out": "all episodes" if all_episodes else "validation split",
+        "latent": open_loop_errors(model, loader, horizon, device),
+    }
+    if transitions > 0:
+        stores = open_stores(data)
+        low, high = meta.get("action_low"), meta.get("action_high")
+        if low is None or high is None:
+            _, low, high = pooled_stats(stores)
+        names = ((stores[0].attrs.get("features") or {}).get("action") or {}).get("names")
+        report["action_recovery"] = action_recovery(
+            model,
+            ClipDataset(data, c + 1, episodes=episodes),
+            low,
+            high,
+            transitions=transitions,
+            planner=planner,
+            action_names=names,
+            device=device,
+        )
+    return report

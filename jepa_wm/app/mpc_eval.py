@@ -1,0 +1,161 @@
+"""Closed-loop evaluation glue: a world model + planner as a sim-harness policy.
+
+``EnvMPCPolicy`` builds its :class:`WorldModelPolicy` when the harness binds the env (so the
+action bounds are the env's own), sets the env's subgoal sequence at each episode start for
+multi-stage tasks, and keeps planning-time statistics for the report.
+
+Usage::
+
+    cfg = load_policy_config("planner.yaml", planner="cem")
+    report = evaluate_planner(model, "franka-reach", cfg, episodes=30)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from hardware.interfaces import Observation
+from jepa_wm.app.policy import PolicyConfig, WorldModelPolicy
+from jepa_wm.config import from_dict, read_yaml, to_dict
+from jepa_wm.errors import ConfigError
+from jepa_wm.models.interfaces import WorldModel
+
+# Tasks solved through a subgoal sequence (pre-grasp, grasp, lift / place), as V-JEPA 2-AC did.
+SUBGOAL_ENVS = ("franka-grasp", "franka-pick-place")
+
+
+def load_policy_config(
+    path: str | Path | None = None, planner: str | None = None, **overrides: Any
+) -> PolicyConfig:
+    """PolicyConfig defaults <- YAML file <- explicit overrides (None values ignored)."""
+    data: dict[str, Any] = read_yaml(path) if path is not None else {}
+    if planner is not None:
+        if data.get("planner", planner) != planner:
+            data["planner_overrides"] = {}  # the file's options belong to another planner
+        data["planner"] = planner
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    cfg = from_dict(PolicyConfig, data, where=str(path) if path else "planner config")
+    if not isinstance(cfg.planner_overrides, dict):
+        raise ConfigError("planner_overrides must be a mapping of planner options")
+    return cfg
+
+
+def default_fixed_dims(action_names: Sequence[str], env_name: str) -> tuple[int, ...]:
+    """Action dims pinned at 0 when the config does not say (V-JEPA 2-AC's CEM fixed the
+    rotation deltas): roll and pitch always (every Franka task keeps the gripper pointing
+    down); on reach also yaw and the gripper, which its goal never changes. Grasp tasks keep
+    yaw (aligning with the cube) and the gripper free."""
+    names = list(action_names)
+    pinned = ["droll", "dpitch"]
+    if env_name == "franka-reach":
+        pinned += ["dyaw", "dgripper"]
+    return tuple(names.index(n) for n in pinned if n in names)
+
+
+class EnvMPCPolicy:
+    """The harness-facing policy; creates the inner WorldModelPolicy in ``bind_env``."""
+
+    def __init__(
+        self,
+        model: WorldModel,
+        cfg: PolicyConfig,
+        env_name: str,
+        device: torch.device | str = "cpu",
+        use_subgoals: bool | None = None,
+    ) -> None:
+        self.model, self.cfg, self.env_name = model, cfg, env_name
+        self.device = torch.device(device)
+        self.use_subgoals = env_name in SUBGOAL_ENVS if use_subgoals is None else use_subgoals
+        self.name = f"wm-{cfg.planner}"
+        self.inner: WorldModelPolicy | None = None
+        self.env: Any = None
+        self.plan_ms: list[float] = []
+        self.step_ms: list[float] = []
+        self.energies: list[float] = []
+
+    def bind_env(self, env: Any) -> None:
+        self.env = env
+        spec = env.action_spec
+        overrides = dict(self.cfg.planner_overrides)
+        overrides.setdefault("fixed_dims", list(default_fixed_dims(spec.names, self.env_name)))
+        cfg = dataclasses.replace(self.cfg, planner_overrides=overrides)
+        self.resolved = cfg
+        self.inner = WorldModelPolicy.from_config(self.model, cfg, spec.low, spec.high, self.device)
+
+    def reset(self, seed: int | None = None) -> None:
+        if self.inner is None:
+            raise RuntimeError("EnvMPCPolicy needs bind_env(env) first")
+        self.inner.reset()
+        if self.use_subgoals:
+            subgoals = list(self.env.subgoals())
+            steps = self.cfg.steps_per_subgoal
+            if steps is None and self.cfg.switch_energy is None:
+                steps = max(1, int(self.env.max_steps) // (len(subgoals) + 1))
+            self.inner.set_subgoals(subgoals, self.cfg.switch_energy, steps)
+
+    def __call__(self, obs: Observation, goal: Observation) -> np.ndarray:
+        if self.inner is None:
+            raise RuntimeError("EnvMPCPolicy needs bind_env(env) first")
+        action = self.inner(obs, goal)
+        info = self.inner.last_info
+        if info.get("replanned"):
+            self.plan_ms.append(float(info["plan_ms"]))
+        self.step_ms.append(float(info["step_ms"]))
+        self.energies.append(float(info["energy"]))
+        return action
+
+    def timing(self) -> dict[str, float]:
+        """Planning and whole-step latency over every step so far (ms)."""
+
+        def stats(xs: list[float]) -> dict[str, float]:
+            if not xs:
+                return {"mean": 0.0, "p50": 0.0, "p95": 0.0}
+            a = np.asarray(xs)
+            return {k: float(f(a)) for k, f in (("mean", np.mean), ("p50", np.median))} | {
+                "p95": float(np.percentile(a, 95))
+            }
+
+        return {"plan_ms": stats(self.plan_ms), "step_ms": stats(self.step_ms)}
+
+
+def evaluate_planner(
+    model: WorldModel,
+    env_name: str,
+    cfg: PolicyConfig,
+    episodes: int,
+    seed_start: int | None = None,
+    device: torch.device | str = "cpu",
+    video_dir: str | Path | None = None,
+    video_episodes: tuple[int, ...] = (0,),
+    max_steps: int | None = None,
+    use_subgoals: bool | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Closed-loop success of the world-model policy on held-out seeds; a JSON-able report."""
+    from sim.evaluate import evaluate
+    from sim.seeds import EVAL_SEEDS_START
+
+    policy = EnvMPCPolicy(model, cfg, env_name, device, use_subgoals)
+    image_size = int(getattr(model, "image_size", 64))
+    report = evaluate(
+        env_name,
+        policy,
+        episodes=episodes,
+        seed_start=EVAL_SEEDS_START if seed_start is None else seed_start,
+        image_size=image_size if image_size in (64, 96, 128) else 64,
+        video_dir=video_dir,
+        video_episodes=video_episodes,
+        max_steps=max_steps,
+        progress=progress,
+    )
+    out = report.to_dict()
+    out["policy_config"] = to_dict(policy.resolved)
+    out["subgoals"] = policy.use_subgoals
+    out["timing"] = policy.timing()
+    return out

@@ -1,0 +1,253 @@
+"""A world model + a planner + the MPC loop, as a policy ``(obs, goal) -> action``.
+
+This is the composition the sim harness, the eval CLI, the bench and the ROS planner node share.
+The goal image is encoded once per goal (cached by content); the last ``model.context_len``
+frames, states and executed actions form the rollout context (KV-cached by the model).
+
+Usage::
+
+    pol = WorldModelPolicy(model, planner="cem", planner_overrides={"samples": 200},
+                           action_low=spec.low, action_high=spec.high, horizon=1)
+    pol.reset()
+    action = pol(obs, goal)          # np.ndarray (A,), within bounds
+    pol.last_info                    # {"plan_ms", "energy", "subgoal", ...}
+    pol.set_subgoals([pre_grasp, grasp, lift], switch_energy=0.1, steps_per_subgoal=15)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from hardware.interfaces import Observation
+from jepa_wm.errors import ConfigError
+from jepa_wm.models.interfaces import WorldModel
+from planners.costs import CostConfig, make_cost
+from planners.interfaces import Goal, Prediction
+from planners.mpc import MPCConfig, RecedingHorizon, SubgoalSchedule, current_energy
+from planners.registry import make_planner
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyConfig:
+    """Everything that defines a latent-MPC policy (the ``--planner-config`` YAML schema).
+
+    planner: registry name; planner_overrides: fields of that planner's config; horizon H;
+    execute_steps: actions run per plan; cost / cost_mode / state_weight / state_scale: see
+    CostConfig (the state term compares predicted states with the goal observation's state);
+    switch_energy / steps_per_subgoal: subgoal switching (see SubgoalSchedule)."""
+
+    planner: str = "cem"
+    horizon: int = 1
+    execute_steps: int = 1
+    warm_start: bool = True
+    cost: str = "l1"
+    cost_mode: str = "last"
+    state_weight: float = 0.0
+    state_scale: tuple[float, ...] = ()
+    switch_energy: float | None = None
+    steps_per_subgoal: int | None = None
+    planner_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _key(rgb: np.ndarray, state: np.ndarray | None) -> str:
+    h = hashlib.sha1(np.ascontiguousarray(rgb).tobytes())
+    if state is not None:
+        h.update(np.ascontiguousarray(state, dtype=np.float32).tobytes())
+    return h.hexdigest()
+
+
+class WorldModelPolicy:
+    """Latent MPC with a world model. Thread-unsafe; one instance per control loop."""
+
+    def __init__(
+        self,
+        model: WorldModel,
+        planner: str = "cem",
+        planner_overrides: Mapping[str, Any] | None = None,
+        device: torch.device | str = "cpu",
+        action_low: Sequence[float] | np.ndarray | None = None,
+        action_high: Sequence[float] | np.ndarray | None = None,
+        *,
+        horizon: int = 1,
+        execute_steps: int = 1,
+        warm_start: bool = True,
+        cost: CostConfig | None = None,
+        name: str | None = None,
+    ) -> None:
+        if action_low is None or action_high is None:
+            raise ConfigError("WorldModelPolicy needs action_low and action_high (the robot's)")
+        self.model = model
+        self.device = torch.device(device)
+        self.low = np.asarray(action_low, dtype=np.float32)
+        self.high = np.asarray(action_high, dtype=np.float32)
+        if self.low.shape != (model.action_dim,) or self.high.shape != (model.action_dim,):
+            raise ConfigError(
+                f"action bounds have shape {self.low.shape}, the model expects ({model.action_dim},)"
+            )
+        self.cost = make_cost(cost)
+        try:
+            self.planner = make_planner(
+                planner,
+                self._rollout,
+                self.cost,
+                torch.from_numpy(self.low),
+                torch.from_numpy(self.high),
+                horizon,
+                device=self.device,
+                **dict(planner_overrides or {}),
+            )
+            mpc = MPCConfig(execute_steps=execute_steps, warm_start=warm_start)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        self.controller = RecedingHorizon(self.planner, mpc)
+        self.name = name or f"wm-{planner}"
+        self._goal_cache: dict[str, Goal] = {}
+        self.schedule: SubgoalSchedule | None = None
+        self.current_goal: Goal | None = None
+        self.reset()
+
+    @classmethod
+    def from_config(
+        cls,
+        model: WorldModel,
+        cfg: PolicyConfig,
+        action_low: Sequence[float] | np.ndarray,
+        action_high: Sequence[float] | np.ndarray,
+        device: torch.device | str = "cpu",
+    ) -> WorldModelPolicy:
+        """Build from a resolved ``PolicyConfig`` (cost fields become a CostConfig)."""
+        try:
+            cost = CostConfig(
+                kind=cfg.cost,
+                mode=cfg.cost_mode,
+                state_weight=cfg.state_weight,
+                state_scale=tuple(cfg.state_scale),
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls(
+            model,
+            cfg.planner,
+            cfg.planner_overrides,
+            device,
+            action_low,
+            action_high,
+            horizon=cfg.horizon,
+            execute_steps=cfg.execute_steps,
+            warm_start=cfg.warm_start,
+            cost=cost,
+        )
+
+    # -- the policy interface ------------------------------------------------------------------
+    def reset(self) -> None:
+        """New episode: forget the history, the plan and the subgoal progress."""
+        c = max(1, int(self.model.context_len))
+        self.latents: deque[torch.Tensor] = deque(maxlen=c)  # [P, D] each
+        self.states: deque[torch.Tensor] = deque(maxlen=c)  # [S] each
+        self.actions: deque[torch.Tensor] = deque(maxlen=max(c - 1, 1))  # [A] each
+        self.controller.reset()
+        if self.schedule is not None:
+            self.schedule.reset()
+        self.last_info: dict[str, Any] = {}
+
+    def set_goal(self, goal_rgb: np.ndarray, goal_state: np.ndarray | None = None) -> Goal:
+        """Encode (once, cached by content) the goal image uint8 [H, W, 3] and state [S]."""
+        key = _key(goal_rgb, goal_state)
+        if key not in self._goal_cache:
+            with torch.no_grad():
+                latent = self._encode(goal_rgb)
+            state = None
+            if goal_state is not None:
+                state = torch.as_tensor(goal_state, dtype=torch.float32, device=self.device)
+            if len(self._goal_cache) > 64:  # bounded: one entry per goal of recent episodes
+                self._goal_cache.clear()
+            self._goal_cache[key] = Goal(latent=latent, state=state)
+        self.current_goal = self._goal_cache[key]
+        return self.current_goal
+
+    def set_subgoals(
+        self,
+        subgoals: Sequence[Observation],
+        switch_energy: float | None = None,
+        steps_per_subgoal: int | None = None,
+    ) -> None:
+        """Plan toward each subgoal in turn (the goal passed to ``__call__`` is then ignored)."""
+        goals = [self.set_goal(o.rgb, o.state) for o in subgoals]
+        self.schedule = SubgoalSchedule(goals, switch_energy, steps_per_subgoal)
+        self.controller.reset()
+
+    def clear_subgoals(self) -> None:
+        """Back to planning toward the goal passed to ``__call__`` (or ``set_goal``)."""
+        self.schedule = None
+
+    def __call__(self, obs: Observation, goal: Observation | None = None) -> np.ndarray:
+        """One control step: the action (A,) float32 within bounds; details in ``last_info``."""
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            latent = self._encode(obs.rgb)
+        state = torch.as_tensor(obs.state, dtype=torch.float32, device=self.device)
+        self.latents.append(latent)
+        self.states.append(state)
+        context = self._context()
+        now = Prediction(latents=latent[None, None], states=state[None, None])
+        target, switched = self._target(goal, now)
+        with torch.no_grad():  # the gradient planner re-enables grad around its own rollouts
+            energy = current_energy(self.cost, now, target)
+            action, info = self.controller.act(context, target)
+        action = action.detach().to("cpu").float()
+        self.actions.append(action.to(self.device))
+        out = np.clip(np.nan_to_num(action.numpy(), nan=0.0), self.low, self.high)
+        self.last_info = {
+            **info,
+            "energy": energy,
+            "subgoal": self.schedule.index if self.schedule is not None else 0,
+            "subgoal_switched": switched,
+            "step_ms": (time.perf_counter() - t0) * 1e3,
+        }
+        return out.astype(np.float32)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _encode(self, rgb: np.ndarray) -> torch.Tensor:
+        """uint8 [H, W, 3] -> latent [P, D]."""
+        frames = torch.as_tensor(np.ascontiguousarray(rgb), device=self.device)[None, None]
+        return self.model.encode(frames)[0, 0]
+
+    def _context(self) -> Any:
+        lat = torch.stack(list(self.latents))[None]  # [1, C', P, D]
+        st = torch.stack(list(self.states))[None]  # [1, C', S]
+        n_past = lat.shape[1] - 1
+        past = list(self.actions)[len(self.actions) - n_past :] if n_past > 0 else []
+        if past:
+            acts = torch.stack(past)[None]
+        else:
+            acts = torch.zeros(1, 0, self.model.action_dim, device=self.device)
+        with torch.no_grad():
+            return self.model.make_context(lat, st, acts)
+
+    def _target(self, goal: Observation | None, now: Prediction) -> tuple[Goal, bool]:
+        """The goal to plan toward this step; advances the subgoal schedule."""
+        if self.schedule is None:
+            if goal is None:
+                if self.current_goal is None:
+                    raise ConfigError("no goal: pass one or call set_goal/set_subgoals first")
+                return self.current_goal, False
+            return self.set_goal(goal.rgb, goal.state), False
+        with torch.no_grad():
+            energy = current_energy(self.cost, now, self.schedule.goal)
+        switched = self.schedule.update(energy)
+        if switched:
+            self.controller.reset()  # the old plan aimed at the previous subgoal
+        return self.schedule.goal, switched
+
+    def _rollout(self, context: Any, actions: torch.Tensor) -> Prediction:
+        """The planner's RolloutFn over the model: actions [N, H, A] -> Prediction."""
+        latents, states = self.model.rollout(context, actions)
+        return Prediction(latents=latents, states=states)

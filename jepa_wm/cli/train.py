@@ -1,0 +1,80 @@
+"""``jepa-wm train --data STORE [--data STORE2 ...] --out RUN_DIR [--config CFG.yaml] ...``
+
+Trains a world model (encoder + AC predictor) on trajectory stores. Flags override the YAML
+config, which overrides the defaults of :class:`jepa_wm.train.config.TrainConfig`. Under
+``torchrun --nproc_per_node N -m jepa_wm.cli.main train ...`` it runs DDP (gloo on CPU).
+
+Example::
+
+    jepa-wm train --data /tmp/reach.zarr --out runs/reach --preset tiny --steps 3000
+    jepa-wm train --data /tmp/reach.zarr --out runs/reach --resume --steps 4000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", action="append", required=True, help="trajectory store (repeatable)"
+    )
+    parser.add_argument("--out", required=True, help="run directory (checkpoints, logs, config)")
+    parser.add_argument("--config", help="YAML overrides of the training config")
+    parser.add_argument("--preset", help="model size preset: tiny, small, base")
+    parser.add_argument("--mode", choices=("joint", "two_stage"), help="training mode")
+    parser.add_argument("--steps", type=int, help="training steps (predictor stage for two_stage)")
+    parser.add_argument("--batch-size", type=int, dest="batch_size")
+    parser.add_argument(
+        "--encoder-init",
+        dest="encoder_init",
+        help="checkpoint dir whose encoder weights initialise the model",
+    )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        dest="max_minutes",
+        help="wall-clock budget; the LR schedule and the run end within it",
+    )
+    parser.add_argument(
+        "--init-from",
+        dest="init_from",
+        help="checkpoint dir whose full weights initialise the model",
+    )
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:0)")
+    parser.add_argument("--threads", type=int, help="torch threads per process")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from jepa_wm.train.config import load_train_config
+    from jepa_wm.train.trainer import train
+
+    overrides = {
+        k: getattr(args, k)
+        for k in (
+            "preset",
+            "mode",
+            "steps",
+            "batch_size",
+            "encoder_init",
+            "init_from",
+            "threads",
+            "max_minutes",
+        )
+    }
+    cfg = load_train_config(args.config, overrides)
+    device = torch.device(args.device)
+    if device.type == "cuda" and device.index is None:
+        import os
+
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    summary = train(
+        cfg, args.data, args.out, resume=args.resume, device=device, progress=not args.no_progress
+    )
+    print(json.dumps(summary))
+    return 0

@@ -1,0 +1,97 @@
+"""Frame encoders: uint8 frames -> a grid of patch tokens, pooled to P = pool_grid**2 tokens.
+
+The output is NOT layer-normed here; :class:`~jepa_wm.models.world_model.JepaWorldModel`
+applies a parameter-free layer norm so the prediction target is the layer-normed latent
+(V-JEPA 2-AC).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jepa_wm.models.config import EncoderConfig
+from jepa_wm.models.layers import Block
+
+# ImageNet statistics: a neutral choice for randomly initialised encoders too.
+_MEAN = (0.485, 0.456, 0.406)
+_STD = (0.229, 0.224, 0.225)
+
+
+def preprocess(rgb: torch.Tensor, image_size: int) -> torch.Tensor:
+    """uint8 [N, H, W, 3] -> float [N, 3, image_size, image_size], resized and normalised."""
+    if rgb.dim() != 4 or rgb.shape[-1] != 3:
+        raise ValueError(f"expected frames [N, H, W, 3], got {tuple(rgb.shape)}")
+    x = rgb.permute(0, 3, 1, 2).float().div_(255.0)
+    if x.shape[-2:] != (image_size, image_size):
+        x = F.interpolate(
+            x, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+        )
+    mean = torch.tensor(_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(_STD, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+class ConvEncoder(nn.Module):
+    """Strided 3x3 convs (each halves the side), a 1x1 projection to ``dim``, pooled grid.
+
+    [N, 3, S, S] -> [N, pool_grid**2, dim].
+    """
+
+    def __init__(self, cfg: EncoderConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = 3
+        for c in cfg.channels:
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.GroupNorm(8, c), nn.GELU()]
+            c_in = c
+        # One unstrided conv mixes neighbours at the final resolution before the projection.
+        layers += [nn.Conv2d(c_in, c_in, 3, padding=1), nn.GroupNorm(8, c_in), nn.GELU()]
+        self.body = nn.Sequential(*layers)
+        self.proj = nn.Conv2d(c_in, cfg.dim, 1)
+        self.pool = _pool(cfg.grid_size, cfg.pool_grid)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pool(self.proj(self.body(x)))  # [N, D, g, g]
+        return y.flatten(2).transpose(1, 2)
+
+
+class ViTEncoder(nn.Module):
+    """Patch embedding + pre-norm transformer + average pooling to the token grid.
+
+    [N, 3, S, S] -> [N, pool_grid**2, dim].
+    """
+
+    def __init__(self, cfg: EncoderConfig) -> None:
+        super().__init__()
+        self.grid = cfg.grid_size
+        self.patch = nn.Conv2d(3, cfg.dim, cfg.patch_size, stride=cfg.patch_size)
+        self.pos = nn.Parameter(torch.randn(1, self.grid * self.grid, cfg.dim) * 0.02)
+        self.blocks = nn.ModuleList(
+            Block(cfg.dim, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth)
+        )
+        self.norm = nn.LayerNorm(cfg.dim)
+        self.pool = _pool(cfg.grid_size, cfg.pool_grid)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = self.patch(x).flatten(2).transpose(1, 2) + self.pos  # [N, g*g, D]
+        for blk in self.blocks:
+            t, _ = blk(t)
+        t = self.norm(t)
+        n, _, d = t.shape
+        grid = t.transpose(1, 2).reshape(n, d, self.grid, self.grid)
+        return self.pool(grid).flatten(2).transpose(1, 2)
+
+
+def _pool(grid: int, pool_grid: int) -> nn.Module:
+    """grid x grid -> pool_grid x pool_grid; a fixed-kernel AvgPool when it divides (ONNX)."""
+    if grid % pool_grid == 0:
+        k = grid // pool_grid
+        return nn.AvgPool2d(k, stride=k)
+    return nn.AdaptiveAvgPool2d(pool_grid)
+
+
+def build_encoder(cfg: EncoderConfig) -> nn.Module:
+    """The encoder named by ``cfg.kind``."""
+    return ConvEncoder(cfg) if cfg.kind == "conv" else ViTEncoder(cfg)

@@ -1,0 +1,141 @@
+"""Training objectives as modules (so DDP can wrap them): joint/predictor and SSL pre-training.
+
+* :class:`PredictionObjective` - teacher forcing + rollout L1 on layer-normed latents, a state
+  loss, and (when the encoder trains) VICReg variance/covariance on the latents (EB-JEPA).
+  The target is the stop-gradient of the online encoder, or an EMA copy of it.
+* :class:`SSLObjective` - VICReg between two augmented views of the same frames (stage 1 of
+  the two-stage mode).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jepa_wm.models.encoder import preprocess
+from jepa_wm.models.world_model import JepaWorldModel
+from jepa_wm.train.config import TrainConfig
+from jepa_wm.train.losses import prediction_losses, vicreg_terms
+
+
+def _ln(z: torch.Tensor) -> torch.Tensor:
+    return F.layer_norm(z, z.shape[-1:])
+
+
+class PredictionObjective(nn.Module):
+    """forward(rgb uint8 [B,T,H,W,3], state [B,T,S], action [B,T-1,A]) -> dict of losses."""
+
+    def __init__(self, model: JepaWorldModel, cfg: TrainConfig, train_encoder: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.cfg = cfg
+        self.train_encoder = train_encoder
+        self.target_encoder: nn.Module | None = None
+        if train_encoder and cfg.target == "ema":
+            self.target_encoder = copy.deepcopy(model.encoder).requires_grad_(False)
+        # Frozen parts must not require grad: DDP would wait for their gradients forever.
+        model.encoder.requires_grad_(train_encoder)
+        model.predictor.requires_grad_(True)
+
+    @torch.no_grad()
+    def update_target(self) -> None:
+        """EMA step of the target encoder (no-op for the stop-gradient target)."""
+        if self.target_encoder is None:
+            return
+        m = self.cfg.ema_momentum
+        for pt, p in zip(
+            self.target_encoder.parameters(), self.model.encoder.parameters(), strict=True
+        ):
+            pt.mul_(m).add_(p.detach(), alpha=1 - m)
+
+    def encode(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> (predictor inputs, targets), both layer-normed [B,T,P,D].
+
+        ``rgb`` is uint8 frames [B,T,H,W,3], or (frozen encoder only) float latents [B,T,P,D]
+        already encoded by the same frozen encoder (see latent_cache).
+        """
+        if rgb.dtype != torch.uint8:
+            if self.train_encoder:
+                raise ValueError("cached latents can only be used with a frozen encoder")
+            return rgb, rgb
+        if not self.train_encoder:
+            self.model.encoder.eval()
+            with torch.no_grad():
+                z = self.model.encode(rgb)
+            return z, z
+        z = self.model.encode(rgb)
+        if self.target_encoder is None:
+            return z, z.detach()
+        b, t = rgb.shape[:2]
+        with torch.no_grad():
+            x = preprocess(rgb.reshape(b * t, *rgb.shape[2:]), self.model.image_size)
+            tgt = self.target_encoder(x).view_as(z)
+        return z, _ln(tgt)
+
+    def forward(
+        self, rgb: torch.Tensor, state: torch.Tensor, action: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        cfg = self.cfg
+        z, tgt = self.encode(rgb)
+        s_n = self.model.norm_state(state)
+        a_n = self.model.norm_action(action)
+        out = prediction_losses(self.model.predictor, z, tgt, s_n, a_n, cfg.rollout_steps)
+        loss = out["tf"] + cfg.rollout_weight * out["rollout"]
+        loss = loss + cfg.state_weight * (
+            out["state_tf"] + cfg.rollout_weight * out["state_rollout"]
+        )
+        if self.train_encoder:
+            var, cov = vicreg_terms(z.reshape(-1, z.shape[-1]))
+            out["var"], out["cov"] = var, cov
+            loss = loss + cfg.vicreg_var * var + cfg.vicreg_cov * cov
+        out["loss"] = loss
+        out["latents"] = z.detach()
+        return out
+
+
+def augment(x: torch.Tensor, max_shift: int = 4) -> torch.Tensor:
+    """Random translation (replicate padding) and brightness/contrast jitter of x [N,3,S,S]."""
+    n, _, s, _ = x.shape
+    pad = F.pad(x, (max_shift,) * 4, mode="replicate")
+    dx, dy = torch.randint(0, 2 * max_shift + 1, (2, n), device=x.device)
+    rows = torch.arange(s, device=x.device)[None] + dy[:, None]  # [N, S]
+    cols = torch.arange(s, device=x.device)[None] + dx[:, None]
+    out = pad[
+        torch.arange(n, device=x.device)[:, None, None, None],
+        torch.arange(3, device=x.device)[None, :, None, None],
+        rows[:, None, :, None],
+        cols[:, None, None, :],
+    ]
+    gain = 1 + 0.2 * (torch.rand(n, 1, 1, 1, device=x.device) * 2 - 1)
+    bias = 0.2 * (torch.rand(n, 1, 1, 1, device=x.device) * 2 - 1)
+    return out * gain + bias
+
+
+class SSLObjective(nn.Module):
+    """VICReg (invariance + variance + covariance) between two augmented views of each frame."""
+
+    def __init__(self, model: JepaWorldModel, cfg: TrainConfig) -> None:
+        super().__init__()
+        self.model = model
+        self.cfg = cfg
+        model.encoder.requires_grad_(True)
+        model.predictor.requires_grad_(False)  # unused in this stage (see PredictionObjective)
+
+    def forward(
+        self, rgb: torch.Tensor, state: torch.Tensor, action: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        del state, action  # frames only
+        x = preprocess(rgb.reshape(-1, *rgb.shape[2:]), self.model.image_size)
+        z1 = _ln(self.model.encoder(augment(x)))  # [N, P, D]
+        z2 = _ln(self.model.encoder(augment(x)))
+        inv = F.mse_loss(z1, z2)
+        d = z1.shape[-1]
+        v1, c1 = vicreg_terms(z1.reshape(-1, d))
+        v2, c2 = vicreg_terms(z2.reshape(-1, d))
+        var, cov = (v1 + v2) / 2, (c1 + c2) / 2
+        cfg = self.cfg
+        loss = cfg.vicreg_inv * inv + cfg.vicreg_var * var + cfg.vicreg_cov * cov
+        return {"loss": loss, "inv": inv, "var": var, "cov": cov, "latents": z1.detach()[None]}

@@ -1,0 +1,354 @@
+"""The training loop: stages, AdamW + warmup/cosine, DDP, JSONL logs, checkpoints, resume.
+
+Run directory layout::
+
+    <run>/model.safetensors, model.json     latest weights (load_world_model(<run>))
+    <run>/best/model.*                      best validation checkpoint
+    <run>/config.yaml                       the resolved TrainConfig
+    <run>/train_state.*                     optimizer/EMA/step for --resume (no pickle)
+    <run>/log.jsonl                         one JSON object per log/validation event
+
+Under ``torchrun`` every process trains on its own random clips; gradients are averaged by
+DistributedDataParallel (gloo on CPU, nccl on CUDA); rank 0 alone writes files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, RandomSampler, Subset
+
+from jepa_wm.config import save_config
+from jepa_wm.errors import CheckpointError, ConfigError
+from jepa_wm.models.checkpoint import META, load_encoder_weights, load_world_model, save_checkpoint
+from jepa_wm.models.world_model import JepaWorldModel
+from jepa_wm.train import distributed as dist_util
+from jepa_wm.train.config import TrainConfig
+from jepa_wm.train.data import TrainData, drop_nonfinite, prepare_data
+from jepa_wm.train.evaluate import FRAME_KEYS, frames_of, validation_losses
+from jepa_wm.train.losses import rankme
+from jepa_wm.train.objectives import PredictionObjective, SSLObjective
+from jepa_wm.train.state import (
+    load_train_state,
+    optimizer_tensors,
+    restore_optimizer,
+    save_train_state,
+)
+
+
+@dataclass
+class RunState:
+    """Mutable bookkeeping of a run (persisted in train_state.json)."""
+
+    stage: int = 0
+    step: int = 0  # step within the stage
+    best_val: float = math.inf
+    nonfinite_dropped: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def stages(cfg: TrainConfig) -> list[tuple[str, int]]:
+    """(name, steps) of each training stage."""
+    if cfg.mode == "two_stage":
+        return [("pretrain", cfg.pretrain_steps), ("predictor", cfg.steps)]
+    return [("joint", cfg.steps)]
+
+
+def lr_at(cfg: TrainConfig, step: int, total: int, time_frac: float = 0.0) -> float:
+    """Linear warmup then cosine decay to 10% of ``cfg.lr``.
+
+    ``time_frac`` (elapsed / time budget) advances the decay when a wall-clock budget is the
+    binding limit, so a time-limited run still ends at the low learning rate.
+    """
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    frac = max((step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps), time_frac)
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+
+def _loaders(cfg: TrainConfig, data: TrainData, rank: int) -> tuple[DataLoader, DataLoader]:
+    g = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
+    sampler = RandomSampler(data.train, replacement=True, num_samples=1 << 40, generator=g)
+    train = DataLoader(
+        data.train,
+        batch_size=cfg.batch_size,
+        sampler=sampler,
+        num_workers=cfg.num_workers,
+        drop_last=True,
+        persistent_workers=cfg.num_workers > 0,
+    )
+    n_val = min(len(data.val), cfg.val_batches * cfg.batch_size)
+    idx = torch.linspace(0, len(data.val) - 1, n_val).long().unique().tolist()
+    val = DataLoader(Subset(data.val, idx), batch_size=cfg.batch_size, shuffle=False)
+    return train, val
+
+
+def _build_objective(model: JepaWorldModel, cfg: TrainConfig, stage: str) -> torch.nn.Module:
+    if stage == "pretrain":
+        return SSLObjective(model, cfg)
+    return PredictionObjective(model, cfg, train_encoder=(stage == "joint"))
+
+
+def _optimizer(objective: torch.nn.Module, cfg: TrainConfig, stage: str) -> torch.optim.Optimizer:
+    model: JepaWorldModel = objective.model
+    groups = []
+    if stage in ("pretrain", "joint"):
+        groups.append(
+            {"params": list(model.encoder.parameters()), "lr_scale": cfg.encoder_lr_scale}
+        )
+    if stage in ("predictor", "joint"):
+        groups.append({"params": list(model.predictor.parameters()), "lr_scale": 1.0})
+    return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _prepare_run_dir(out: Path, cfg: TrainConfig, resume: bool, rank: int) -> None:
+    if rank != 0:
+        return
+    if not resume and (out / META).exists():
+        raise ConfigError(f"{out} already holds a run; pass --resume or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / "config.yaml")
+
+
+def _init_model(cfg: TrainConfig, data: TrainData, out: Path, resume: bool) -> JepaWorldModel:
+    """A fresh model, the run's own checkpoint (resume), or a full init from ``cfg.init_from``."""
+    mcfg = cfg.model_config(data.action_dim, data.state_dim)
+    source = out if resume else cfg.init_from
+    if source:
+        # init_from keeps the checkpoint's normalisation stats: its predictor was trained on them.
+        model = load_world_model(source).train()
+        if model.config != mcfg:
+            raise CheckpointError(
+                f"{source}: the saved model config differs from this run's config"
+            )
+        return model
+    model = JepaWorldModel(mcfg)
+    model.set_normalization(data.stats)
+    if cfg.encoder_init:
+        load_encoder_weights(model, cfg.encoder_init)
+    return model
+
+
+def _log(out: Path, rank: int, record: dict[str, Any]) -> None:
+    if rank == 0:
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def train(
+    cfg: TrainConfig,
+    data_paths: list[str | Path],
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train a world model on ``data_paths`` into ``out_dir``; returns a JSON-able summary."""
+    rank, world = dist_util.setup(device)
+    try:
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed + rank)
+        out = Path(out_dir)
+        _prepare_run_dir(out, cfg, resume, rank)
+        dist_util.barrier()
+        data = prepare_data(data_paths, cfg.clip_len, cfg.frame_skip, cfg.val_fraction, cfg.seed)
+        state, saved = RunState(), None
+        if resume:
+            tensors, doc = load_train_state(out)
+            best = math.inf if doc.get("best_val") is None else doc["best_val"]
+            state = RunState(doc["stage"], doc["step"], best, doc.get("nonfinite_dropped", 0))
+            saved = (tensors, doc)
+        model = _init_model(cfg, data, out, resume).to(device)
+        loop = _Loop(cfg, data, model, out, rank, world, device, progress)
+        summary = loop.run(state, saved)
+        summary["data"] = data.sources
+        return summary
+    finally:
+        dist_util.cleanup()
+
+
+class _Loop:
+    """Runs the stages of one training run (one instance per process)."""
+
+    def __init__(self, cfg, data, model, out, rank, world, device, progress) -> None:
+        self.cfg, self.data, self.model, self.out = cfg, data, model, out
+        self.rank, self.world, self.device = rank, world, torch.device(device)
+        self.progress = progress and rank == 0
+        self.train_loader, self.val_loader = _loaders(cfg, data, rank)
+        self.plan = stages(cfg)
+        self.total = sum(n for _, n in self.plan)
+        self.steps_done = 0
+
+    def run(self, state: RunState, saved: tuple | None) -> dict[str, Any]:
+        from tqdm import tqdm
+
+        t0 = time.time()
+        done = sum(n for _, n in self.plan[: state.stage]) + state.step
+        bar = tqdm(total=self.total, initial=done, disable=not self.progress, desc="train")
+        last_val: dict[str, float] = {}
+        for si in range(state.stage, len(self.plan)):
+            name, n_steps = self.plan[si]
+            if si > state.stage:
+                state.stage, state.step, saved = si, 0, None
+                state.best_val = math.inf
+            last_val = self._run_stage(name, n_steps, state, saved, bar) or last_val
+        bar.close()
+        return {
+            "steps": self.total,
+            "steps_done": self.steps_done,
+            "wall_s": time.time() - t0,
+            "final_val": last_val,
+            "best_val": None if math.isinf(state.best_val) else state.best_val,
+            "nonfinite_dropped": state.nonfinite_dropped,
+            "params": {
+                "encoder": _count(self.model.encoder),
+                "predictor": _count(self.model.predictor),
+            },
+        }
+
+    def _run_stage(self, name, n_steps, state, saved, bar) -> dict[str, float]:
+        cfg = self.cfg
+        objective = _build_objective(self.model, cfg, name).to(self.device)
+        opt = _optimizer(objective, cfg, name)
+        if saved is not None:
+            tensors, doc = saved
+            restore_optimizer(opt, tensors, doc["optimizer"])
+            ema = {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
+            if ema and getattr(objective, "target_encoder", None) is not None:
+                objective.target_encoder.load_state_dict(ema)
+        wrapped = dist_util.wrap(objective, self.device)
+        if name == "predictor" and cfg.cache_latents:
+            self._use_cached_latents()
+        batches = iter(self.train_loader)
+        val: dict[str, float] = {}
+        tick, clips = time.time(), 0
+        # A wall-clock budget (max_minutes) is shared among stages in proportion to their steps.
+        budget = cfg.max_minutes * 60.0 * n_steps / self.total
+        start = time.time()
+        while state.step < n_steps:
+            time_frac = (time.time() - start) / budget if budget > 0 else 0.0
+            step_lr = lr_at(cfg, state.step, n_steps, time_frac)
+            for g in opt.param_groups:
+                g["lr"] = step_lr * g.get("lr_scale", 1.0)
+            out, n = self._step(wrapped, objective, opt, next(batches), state)
+            clips += n * self.world
+            state.step += 1
+            self.steps_done += 1
+            bar.update(1)
+            if budget > 0 and dist_util.any_rank(time.time() - start >= budget, self.device):
+                n_steps = state.step  # out of time: this is the stage's last step
+            if state.step % cfg.log_every == 0 or state.step == n_steps:
+                dt = max(time.time() - tick, 1e-9)
+                rec = {
+                    "stage": name,
+                    "step": state.step,
+                    "lr": step_lr,
+                    "clips_per_s": clips / dt,
+                    "frames_per_s": clips * cfg.clip_len / dt,
+                    "nonfinite_dropped": state.nonfinite_dropped,
+                    **{k: float(v) for k, v in out.items() if k != "latents"},
+                }
+                rec["rankme"] = rankme(out["latents"].reshape(-1, out["latents"].shape[-1])[:4096])
+                _log(self.out, self.rank, rec)
+                bar.set_postfix(loss=f"{rec['loss']:.4f}")
+                tick, clips = time.time(), 0
+            if state.step % cfg.val_every == 0 or state.step == n_steps:
+                val = self._validate(objective, name, state)
+            if state.step % cfg.ckpt_every == 0 or state.step == n_steps:
+                self._checkpoint(state, opt, objective)
+        return val
+
+    def _use_cached_latents(self) -> None:
+        """Frozen encoder: encode every frame once and train the predictor on latents."""
+        from jepa_wm.train.latent_cache import LatentClips, encode_stores
+
+        t0 = time.time()
+        latents = encode_stores(self.model, self.data.train.paths, self.device)
+        self.data.train = LatentClips(self.data.train, latents)
+        self.data.val = LatentClips(self.data.val, latents)
+        self.train_loader, self.val_loader = _loaders(self.cfg, self.data, self.rank)
+        frames = sum(len(z) for z in latents)
+        _log(
+            self.out,
+            self.rank,
+            {"event": "cached_latents", "frames": frames, "seconds": time.time() - t0},
+        )
+
+    def _step(self, wrapped, objective, opt, raw, state) -> tuple[dict[str, torch.Tensor], int]:
+        batch = {
+            k: v.to(self.device) for k, v in raw.items() if k in (*FRAME_KEYS, "state", "action")
+        }
+        batch, dropped = drop_nonfinite(batch)
+        state.nonfinite_dropped += dropped
+        n = len(batch["state"])
+        # Every rank must run backward (DDP all-reduces inside it): skip only when all are empty.
+        if dist_util.any_rank(n == 0, self.device):
+            return {"loss": torch.tensor(float("nan")), "latents": torch.zeros(1, 1)}, 0
+        out = wrapped(frames_of(batch), batch["state"], batch["action"])
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        if self.cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(
+                [p for g in opt.param_groups for p in g["params"]], self.cfg.grad_clip
+            )
+        opt.step()
+        if hasattr(objective, "update_target"):
+            objective.update_target()
+        return {k: v.detach() for k, v in out.items()}, n
+
+    def _validate(self, objective, name, state) -> dict[str, float]:
+        val = validation_losses(objective, self.val_loader, self.device)
+        if self.rank == 0 and val:
+            _log(self.out, self.rank, {"stage": name, "step": state.step, **val})
+            score = val.get("val_loss", math.inf)
+            if name != "pretrain" and score < state.best_val:
+                state.best_val = score
+                save_checkpoint(self.model, self.out / "best", meta=self._meta(state, val))
+        return val
+
+    def _meta(self, state: RunState, val: dict | None = None) -> dict[str, Any]:
+        name = self.plan[state.stage][0]
+        return {
+            "stage": name,
+            "step": state.step,
+            "mode": self.cfg.mode,
+            "data": self.data.sources,
+            "action_low": self.data.action_low,
+            "action_high": self.data.action_high,
+            "split": {"val_fraction": self.cfg.val_fraction, "seed": self.cfg.seed},
+            "val": val or {},
+        }
+
+    def _checkpoint(self, state: RunState, opt, objective) -> None:
+        if self.rank != 0:
+            return
+        save_checkpoint(self.model, self.out, meta=self._meta(state))
+        tensors, opt_meta = (
+            optimizer_tensors(opt) if opt is not None else ({}, {"param_groups": [], "scalars": {}})
+        )
+        target = getattr(objective, "target_encoder", None)
+        if target is not None:
+            tensors.update(
+                {f"ema.{k}": v.detach().cpu().contiguous() for k, v in target.state_dict().items()}
+            )
+        best = None if math.isinf(state.best_val) else state.best_val
+        info = {
+            "stage": state.stage,
+            "step": state.step,
+            "best_val": best,
+            "nonfinite_dropped": state.nonfinite_dropped,
+            "optimizer": opt_meta,
+        }
+        save_train_state(self.out, tensors, info)
+
+
+def _count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,139 @@
+"""Shared machinery of the sampling and gradient planners.
+
+Every planner evaluates all candidate sequences of an iteration in ONE rollout call, so the
+world model sees one batch [N, H, A] per iteration (this is what makes KV-cached rollouts pay
+off). Costs are [N]; NaN costs mark broken samples and are dropped from elite selection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import torch
+
+from planners.interfaces import CostFn, Goal, Planner, PlanResult, RolloutFn
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannerConfig:
+    """Options every planner shares.
+
+    fixed_dims: action dimensions held at 0 (clipped into bounds), e.g. the rotation deltas of
+        a Franka reach, as V-JEPA 2-AC's CEM does; they are never sampled.
+    seed: seed of the planner's own random generator (None: nondeterministic).
+    """
+
+    fixed_dims: tuple[int, ...] = ()
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if any(int(d) < 0 for d in self.fixed_dims):
+            raise ValueError(f"fixed_dims must be non-negative indices, got {self.fixed_dims}")
+
+
+class BasePlanner(Planner):
+    """A planner with a frozen config, a private generator, bounds and the NaN policy."""
+
+    Config: type[PlannerConfig] = PlannerConfig
+
+    def __init__(
+        self,
+        rollout: RolloutFn,
+        cost: CostFn,
+        action_low: torch.Tensor,
+        action_high: torch.Tensor,
+        horizon: int,
+        device: torch.device | str = "cpu",
+        config: PlannerConfig | None = None,
+    ) -> None:
+        super().__init__(rollout, cost, action_low, action_high, horizon, device)
+        self.config = config if config is not None else self.Config()
+        if not isinstance(self.config, self.Config):
+            raise TypeError(f"{type(self).__name__} needs a {self.Config.__name__}")
+        if self.horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {self.horizon}")
+        if bool((self.action_low > self.action_high).any()):
+            raise ValueError("action_low must be <= action_high")
+        bad = [d for d in self.config.fixed_dims if d >= self.action_dim]
+        if bad:
+            raise ValueError(f"fixed_dims {bad} out of range for action dim {self.action_dim}")
+        self.generator = torch.Generator(device=self.device)
+        if self.config.seed is not None:
+            self.generator.manual_seed(int(self.config.seed))
+        else:
+            self.generator.seed()
+        self.free = torch.ones(self.action_dim, dtype=torch.bool, device=self.device)
+        self.free[list(self.config.fixed_dims)] = False
+        # the value a fixed dimension holds: 0, or the nearest bound when 0 is out of range
+        self.fixed_value = torch.zeros(self.action_dim, device=self.device).clamp(
+            self.action_low, self.action_high
+        )
+
+    @property
+    def half_range(self) -> torch.Tensor:
+        """[A] half the width of the action box (the natural sampling scale)."""
+        return (self.action_high - self.action_low) / 2
+
+    def project(self, actions: torch.Tensor) -> torch.Tensor:
+        """Clip [..., A] into bounds and pin the fixed dimensions."""
+        actions = torch.maximum(torch.minimum(actions, self.action_high), self.action_low)
+        return torch.where(self.free, actions, self.fixed_value)
+
+    def initial_mean(self, warm_start: torch.Tensor | None) -> torch.Tensor:
+        """[H, A]: the warm start (projected) or the centre of the box (0 where allowed)."""
+        if warm_start is None:
+            return self.project(torch.zeros(self.horizon, self.action_dim, device=self.device))
+        ws = torch.as_tensor(warm_start, dtype=torch.float32, device=self.device)
+        if ws.shape != (self.horizon, self.action_dim):
+            raise ValueError(
+                f"warm_start has shape {tuple(ws.shape)}, expected {(self.horizon, self.action_dim)}"
+            )
+        return self.project(torch.nan_to_num(ws, nan=0.0))
+
+    def randn(self, *shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=self.generator, device=self.device)
+
+    def rand(self, *shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=self.generator, device=self.device)
+
+    def evaluate(self, context: Any, goal: Goal, actions: torch.Tensor) -> torch.Tensor:
+        """One batched rollout + cost: actions [N, H, A] -> costs [N] (float32, NaN kept)."""
+        pred = self.rollout(context, actions)
+        costs = torch.as_tensor(self.cost(pred, goal)).reshape(-1).float()
+        if costs.shape[0] != actions.shape[0]:
+            raise ValueError(f"cost returned {costs.shape[0]} values for {actions.shape[0]} plans")
+        return costs.to(self.device)
+
+    def all_nan_result(self, info: dict[str, Any]) -> PlanResult:
+        """Every sample was NaN: command no motion and say so."""
+        warnings.warn(
+            f"{type(self).__name__}: every sampled plan had a NaN cost; returning zeros",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        info = {**info, "all_nan": True}
+        zeros = self.project(torch.zeros(self.horizon, self.action_dim, device=self.device))
+        return PlanResult(actions=zeros, cost=float("nan"), info=info)
+
+
+def drop_nan(costs: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """NaN (and +-inf) costs become +inf so they never rank as elites; returns the count."""
+    bad = ~torch.isfinite(costs)
+    return torch.where(bad, torch.full_like(costs, float("inf")), costs), int(bad.sum())
+
+
+def shift_plan(plan: torch.Tensor, steps: int, fill: str = "zeros") -> torch.Tensor:
+    """Warm start for the next MPC step: drop the ``steps`` executed actions of ``plan`` [H, A]
+    and pad the tail with zeros (``fill="zeros"``) or the last action (``fill="last"``)."""
+    h = plan.shape[0]
+    steps = max(0, min(int(steps), h))
+    kept = plan[steps:]
+    if fill == "last" and kept.shape[0] > 0:
+        pad = kept[-1:].expand(steps, -1)
+    elif fill in ("zeros", "last"):
+        pad = torch.zeros(steps, plan.shape[1], dtype=plan.dtype, device=plan.device)
+    else:
+        raise ValueError(f"fill must be 'zeros' or 'last', got {fill!r}")
+    return torch.cat([kept, pad], dim=0)

@@ -1,0 +1,110 @@
+"""bench_probe: the two ends of `jepa-wm bench ros` (a tool node, not part of the pipeline).
+
+``--role source``: waits for ``--subscribers`` camera subscribers, then publishes /camera/image_raw (rgb8, stamped now) and /joint_states at
+``--rate`` Hz and a latched /goal/image, for ``--duration`` s; prints {"published": N}.
+``--role measure``: subscribes /camera/image_raw (sensor-data QoS), /planner/action and
+/arm_controller/joint_trajectory for ``--duration`` s and prints JSON with the latencies from
+the camera stamp: image arrival (the raw rclpy floor), planner action (stamped with its camera
+frame), and the adapter's trajectory (the first trajectory after each action).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import rclpy
+from rclpy.node import Node
+from sensor_msgs.msg import Image, JointState
+from trajectory_msgs.msg import JointTrajectory
+
+from jepa_wm_ros.common import LATCHED_QOS, SENSOR_QOS
+from jepa_wm_ros.conversions import rgb_to_msg, stamp_sec
+
+REST = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
+NAMES = [f"panda_joint{i}" for i in range(1, 8)] + ["panda_finger_joint1", "panda_finger_joint2"]
+
+
+def _now(node: Node) -> float:
+    return node.get_clock().now().nanoseconds * 1e-9
+
+
+def source(node: Node, rate: float, duration: float, size: int, subscribers: int) -> dict:
+    img_pub = node.create_publisher(Image, "/camera/image_raw", 1)
+    js_pub = node.create_publisher(JointState, "/joint_states", 10)
+    goal_pub = node.create_publisher(Image, "/goal/image", LATCHED_QOS)
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (8, size, size, 3), dtype=np.uint8)
+    goal = rgb_to_msg(frames[0], node.get_clock().now().to_msg(), "ep0/subgoal0")
+    goal_pub.publish(goal)
+    wait_end = time.monotonic() + 20.0  # frames sent before discovery completes are not drops
+    while img_pub.get_subscription_count() < subscribers and time.monotonic() < wait_end:
+        rclpy.spin_once(node, timeout_sec=0.05)
+    count, period = 0, 1.0 / rate
+    end = time.monotonic() + duration
+    nxt = time.monotonic()
+    while time.monotonic() < end:
+        stamp = node.get_clock().now().to_msg()
+        img_pub.publish(rgb_to_msg(frames[count % len(frames)], stamp, "camera"))
+        js = JointState(name=NAMES, position=[*REST, 0.04, 0.04])
+        js.header.stamp = stamp
+        js_pub.publish(js)
+        count += 1
+        nxt += period
+        rclpy.spin_once(node, timeout_sec=max(0.0, nxt - time.monotonic()))
+    return {"published": count}
+
+
+def measure(node: Node, duration: float) -> dict:
+    lat: dict[str, list[float]] = {"image": [], "action": [], "trajectory": []}
+    frames: set[float] = set()
+    pending: list[float] = []  # camera stamps of actions waiting for their trajectory
+
+    def on_image(msg: Image) -> None:
+        lat["image"].append(_now(node) - stamp_sec(msg.header.stamp))
+
+    def on_action(msg: JointState) -> None:
+        s = stamp_sec(msg.header.stamp)
+        lat["action"].append(_now(node) - s)
+        frames.add(s)
+        pending.append(s)
+
+    def on_traj(_msg: JointTrajectory) -> None:
+        if pending:
+            lat["trajectory"].append(_now(node) - pending.pop(0))
+
+    node.create_subscription(Image, "/camera/image_raw", on_image, SENSOR_QOS)
+    node.create_subscription(JointState, "/planner/action", on_action, 10)
+    node.create_subscription(JointTrajectory, "/arm_controller/joint_trajectory", on_traj, 10)
+    end = time.monotonic() + duration
+    while time.monotonic() < end:
+        rclpy.spin_once(node, timeout_sec=0.05)
+    return {"latency_s": lat, "frames_planned_on": len(frames)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--role", choices=("source", "measure"), required=True)
+    ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--subscribers", type=int, default=1, help="camera subscribers to wait for")
+    args, ros_args = ap.parse_known_args(argv)
+    rclpy.init(args=ros_args)
+    node = Node(f"bench_{args.role}")
+    try:
+        if args.role == "source":
+            out = source(node, args.rate, args.duration, args.size, args.subscribers)
+        else:
+            out = measure(node, args.duration)
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    print("BENCH " + json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""Contract tests parametrised over every registered planner, driven by mock rollouts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from planners.costs import CostConfig, make_cost
+from planners.interfaces import Prediction
+from planners.registry import PLANNER_NAMES, make_planner, planner_config
+from tests.planners.mocks import HIGH, LOW, TARGET, PointMass, goal
+
+COST = make_cost(CostConfig(kind="l2", mode="last"))
+START = torch.zeros(3)
+
+
+def _planner(name: str, rollout=None, horizon: int = 3, **overrides):
+    return make_planner(name, rollout or PointMass(), COST, LOW, HIGH, horizon, seed=0, **overrides)
+
+
+def _cost_of(plan: torch.Tensor) -> float:
+    return float(COST(PointMass()(START, plan[None]), goal())[0])
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_reduces_quadratic_cost(name: str) -> None:
+    result = _planner(name).plan(START, goal())
+    zero_cost = _cost_of(torch.zeros(3, 3))
+    assert result.actions.shape == (3, 3)
+    assert _cost_of(result.actions) < 0.1 * zero_cost
+    assert abs(result.cost - _cost_of(result.actions)) < 0.1 * zero_cost
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_one_batched_rollout_per_iteration(name: str) -> None:
+    rollout = PointMass()
+    planner = _planner(name, rollout, iterations=2)
+    planner.plan(START, goal())
+    assert rollout.calls == 2
+    assert all(n > 1 for n in rollout.batch_sizes)
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_bounds_respected(name: str) -> None:
+    # the target is far outside what the box can reach: plans press against the bounds
+    far = goal(torch.tensor([5.0, -5.0, 5.0]))
+    planner = _planner(name)
+    for _ in range(2):
+        plan = planner.plan(START, far, warm_start=torch.full((3, 3), 9.0)).actions
+        assert bool((plan >= LOW - 1e-6).all()) and bool((plan <= HIGH + 1e-6).all())
+    assert float(plan[:, 0].mean()) > 0.1
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_fixed_dims_stay_zero(name: str) -> None:
+    plan = _planner(name, fixed_dims=(1,)).plan(START, goal()).actions
+    assert torch.all(plan[:, 1] == 0)
+    assert float(plan[:, 0].sum()) > 0.25
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_some_nan_costs_are_dropped(name: str) -> None:
+    rollout = PointMass(nan_above=0.1)
+    result = _planner(name, rollout).plan(START, goal())
+    assert result.info["dropped_nan"] > 0
+    assert torch.isfinite(result.actions).all()
+    assert not result.info.get("all_nan", False)
+    # every plan the planner can return is built from finite-cost samples only
+    assert float(result.actions[0, 0]) <= 0.1 + 1e-6
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_all_nan_returns_zeros_with_warning(name: str) -> None:
+    planner = _planner(name, PointMass(all_nan=True))
+    with pytest.warns(RuntimeWarning, match="NaN"):
+        result = planner.plan(START, goal())
+    assert result.info["all_nan"] is True
+    assert torch.equal(result.actions, torch.zeros(3, 3))
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_warm_start_helps(name: str) -> None:
+    # a tiny budget: from the optimum's neighbourhood the planner stays near it
+    optimum = (TARGET / 3).expand(3, 3).clone()
+    budget = {"samples": 4, "iterations": 2}
+    if name in ("cem", "icem"):
+        budget["topk"] = 2
+    cold = _planner(name, **budget).plan(START, goal())
+    warm = _planner(name, **budget).plan(START, goal(), warm_start=optimum)
+    assert _cost_of(warm.actions) < _cost_of(cold.actions)
+    assert _cost_of(warm.actions) < 0.02
+
+
+def test_registry_rejects_unknown_names_and_keys() -> None:
+    with pytest.raises(ValueError, match="valid planners: cem, icem, mppi, gradient, random"):
+        make_planner("nope", PointMass(), COST, LOW, HIGH, 2)
+    with pytest.raises(ValueError, match="valid options:.*samples"):
+        make_planner("cem", PointMass(), COST, LOW, HIGH, 2, sampels=10)
+    with pytest.raises(ValueError, match="topk"):
+        planner_config("cem", samples=10, topk=20)
+    with pytest.raises(ValueError, match="must be int"):
+        planner_config("cem", samples="many")
+    assert planner_config("mppi", temperature=1).temperature == 1.0
+
+
+def test_gradient_planner_adam_really_steps() -> None:
+    planner = _planner("gradient", iterations=5, samples=2, init_noise=0.0)
+    result = planner.plan(START, goal())
+    opt = planner.last_optimizer
+    (param,) = opt.param_groups[0]["params"]
+    assert int(opt.state[param]["step"]) == 4 == result.info["adam_steps"]
+    # the parameters moved away from the zero start toward the target
+    assert float(param.detach().abs().max()) > 0.1
+    assert _cost_of(result.actions) < _cost_of(torch.zeros(3, 3))
+
+
+def test_gradient_planner_needs_a_differentiable_rollout() -> None:
+    def frozen(ctx: torch.Tensor, actions: torch.Tensor) -> Prediction:
+        with torch.no_grad():
+            return PointMass()(ctx, actions)
+
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        _planner("gradient", frozen).plan(START, goal())
+
+
+def test_cem_returns_the_elite_mean_not_the_best_sample() -> None:
+    seen: list[torch.Tensor] = []
+    inner = PointMass()
+
+    def recording(ctx: torch.Tensor, actions: torch.Tensor) -> Prediction:
+        seen.append(actions.clone())
+        return inner(ctx, actions)
+
+    planner = _planner("cem", recording, samples=50, topk=5, iterations=1, momentum_mean=0.0)
+    result = planner.plan(START, goal())
+    samples = seen[0]
+    costs = COST(PointMass()(START, samples), goal())
+    elite_mean = samples[torch.topk(costs, 5, largest=False).indices].mean(0)
+    assert torch.allclose(result.actions, elite_mean, atol=1e-6)
+    assert result.cost == pytest.approx(float(costs.min()))

@@ -1,0 +1,42 @@
+"""Losses: the rollout loss feeds back the model's OWN predictions; VICReg; RankMe."""
+
+from __future__ import annotations
+
+import torch
+
+from jepa_wm.train.losses import prediction_losses, rankme, vicreg_terms
+
+
+class _Shift(torch.nn.Module):
+    """A fake predictor: next latent = latent + 1, next state = state + 1."""
+
+    def forward(self, z, s, a):
+        return z + 1, s + 1
+
+
+def test_rollout_uses_own_predictions() -> None:
+    z = torch.zeros(2, 4, 3, 5)
+    s = torch.zeros(2, 4, 2)
+    out = prediction_losses(_Shift(), z, z, s, torch.zeros(2, 3, 1), rollout_steps=3)
+    assert torch.isclose(out["tf"], torch.tensor(1.0))
+    # Step 2 predicts from the step-1 prediction (1) -> 2; step 3 -> 3; mean of 2 and 3.
+    assert torch.isclose(out["rollout"], torch.tensor(2.5))
+    assert torch.isclose(out["state_rollout"], torch.tensor(2.5))
+
+
+def test_teacher_forcing_only() -> None:
+    z = torch.zeros(1, 3, 2, 4)
+    out = prediction_losses(
+        _Shift(), z, z, torch.zeros(1, 3, 1), torch.zeros(1, 2, 1), rollout_steps=1
+    )
+    assert float(out["rollout"]) == 0.0 and float(out["tf"]) == 1.0
+
+
+def test_vicreg_and_rankme_detect_collapse() -> None:
+    torch.manual_seed(0)
+    spread = torch.randn(512, 16) * 2
+    collapsed = torch.ones(512, 1) * torch.randn(1, 16)
+    v_ok, _ = vicreg_terms(spread)
+    v_bad, _ = vicreg_terms(collapsed + 1e-3 * torch.randn(512, 16))
+    assert v_ok < 0.05 < v_bad
+    assert rankme(spread) > 14 and rankme(collapsed) < 1.5
