@@ -55,6 +55,10 @@ class FrankaGraspEnv(FrankaEnv):
         # fingertips reach ~1 cm below the grasp point: stay clear of the table
         return max(self.cube_pos()[2], 0.022)
 
+    def _grasp_yaw(self) -> float:
+        """Gripper yaw (relative to gripper-down) that puts the fingers on two cube faces."""
+        return self._cube_yaw()
+
     def held(self) -> bool:
         """Both fingers touch the cube with the gripper closed around it."""
         touching = all(self._touching(self.cube, j) for j in FINGER_JOINTS)
@@ -67,7 +71,7 @@ class FrankaGraspEnv(FrankaEnv):
     # ----------------------------------------------------------------- subgoals
     def _grasp_configs(self) -> list[Config]:
         c = self.cube_pos()
-        yaw = np.array([0.0, 0.0, self._cube_yaw()])
+        yaw = np.array([0.0, 0.0, self._grasp_yaw()])
         orn = self._body_pose(self.cube)[1]
         lift_c = np.array([c[0], c[1], LIFT_HEIGHT + self.cube_size / 2 + 0.03])
         return [
@@ -88,12 +92,12 @@ class FrankaGraspEnv(FrankaEnv):
         ee, opening = s[:3].astype(np.float64), float(s[6])
         c = self.cube_pos()
         a = np.zeros(7)
-        a[5] = np.clip(self._cube_yaw() - s[5], -0.15, 0.15)
+        a[5] = np.clip(self._grasp_yaw() - s[5], -0.15, 0.15)
         a[3:5] = -s[3:5] * 0.5
         xy_err = c[:2] - ee[:2]
         low = ee[2] < c[2] + 0.03
         aligned = np.linalg.norm(xy_err) < (0.02 if low else 0.008)
-        yaw_ok = abs(self._cube_yaw() - s[5]) < 0.08
+        yaw_ok = abs(self._grasp_yaw() - s[5]) < 0.08
         if low and opening < self.cube_size - 0.012:  # closed on nothing: open and back off
             a[2], a[6] = 0.02, 0.02
         elif not aligned:
@@ -156,6 +160,11 @@ class FrankaPickPlaceEnv(FrankaGraspEnv):
         # >= 8 cm between the cube and the tray's outer edge: open fingers must not hit the wall
         xy = np.array([rng.uniform(0.4, 0.6), -side * rng.uniform(0.06, 0.14)])
         self._spawn_cube(rng, xy, rng.uniform(-0.5, 0.5))
+
+    def _grasp_yaw(self) -> float:
+        """The cube's other face pair: the 20 cm wide hand then lies along x, clear of the tray."""
+        yaw = self._cube_yaw()
+        return yaw - math.pi / 2 if yaw >= 0 else yaw + math.pi / 2
 
     def in_tray(self) -> bool:
         c = self.cube_pos()

@@ -29,14 +29,45 @@ from jepa_wm.models.interfaces import WorldModel
 # Tasks solved through a subgoal sequence (pre-grasp, grasp, lift / place), as V-JEPA 2-AC did.
 SUBGOAL_ENVS = ("franka-grasp", "franka-pick-place")
 
+# Per-robot defaults under any YAML (tuned closed loop on 30 held-out seeds per task):
+# the goal observation's proprioception enters the energy, each dimension divided by a scale
+# of "one unit of error" (Franka: 5 cm, 0.2 rad, 2 cm of opening; Husky: 25 cm, yaw barely
+# counts since success is positional).
+_FRANKA = {
+    "state_weight": 1.0,
+    "state_scale": [0.05, 0.05, 0.05, 0.2, 0.2, 0.2, 0.02],
+    "planner_overrides": {"samples": 100, "iterations": 2, "topk": 10},
+}
+ENV_DEFAULTS: dict[str, dict[str, Any]] = {
+    "franka-reach": _FRANKA,
+    "franka-push": _FRANKA,
+    "franka-grasp": _FRANKA,
+    "franka-pick-place": _FRANKA,
+    # a non-holonomic base needs lookahead to turn before driving: horizon 3 took husky-nav
+    # from 47% (H=1, state_weight 1) to 83% on 30 held-out seeds
+    "husky-nav": {
+        "horizon": 3,
+        "state_weight": 3.0,
+        "state_scale": [0.25, 0.25, 3.0],
+        "planner_overrides": {"samples": 100, "iterations": 2, "topk": 10},
+    },
+}
+
 
 def load_policy_config(
-    path: str | Path | None = None, planner: str | None = None, **overrides: Any
+    path: str | Path | None = None,
+    planner: str | None = None,
+    env: str | None = None,
+    **overrides: Any,
 ) -> PolicyConfig:
-    """PolicyConfig defaults <- YAML file <- explicit overrides (None values ignored)."""
-    data: dict[str, Any] = read_yaml(path) if path is not None else {}
+    """PolicyConfig defaults <- ENV_DEFAULTS[env] <- YAML file <- explicit overrides (None
+    values ignored). Top-level keys replace whole values (a file's planner_overrides replaces
+    the env default's)."""
+    data: dict[str, Any] = dict(ENV_DEFAULTS.get(env, {})) if env else {}
+    if path is not None:
+        data.update(read_yaml(path))
     if planner is not None:
-        if data.get("planner", planner) != planner:
+        if data.get("planner", PolicyConfig.planner) != planner:
             data["planner_overrides"] = {}  # the file's options belong to another planner
         data["planner"] = planner
     data.update({k: v for k, v in overrides.items() if v is not None})
@@ -74,6 +105,7 @@ class EnvMPCPolicy:
         self.use_subgoals = env_name in SUBGOAL_ENVS if use_subgoals is None else use_subgoals
         self.name = f"wm-{cfg.planner}"
         self.inner: WorldModelPolicy | None = None
+        self.steps_per_subgoal: int | None = cfg.steps_per_subgoal
         self.env: Any = None
         self.plan_ms: list[float] = []
         self.step_ms: list[float] = []
@@ -96,7 +128,10 @@ class EnvMPCPolicy:
             subgoals = list(self.env.subgoals())
             steps = self.cfg.steps_per_subgoal
             if steps is None and self.cfg.switch_energy is None:
+                # no switching rule given: an equal share of the episode per subgoal, with one
+                # share left over for the last
                 steps = max(1, int(self.env.max_steps) // (len(subgoals) + 1))
+            self.steps_per_subgoal = steps
             self.inner.set_subgoals(subgoals, self.cfg.switch_energy, steps)
 
     def __call__(self, obs: Observation, goal: Observation) -> np.ndarray:
@@ -157,5 +192,7 @@ def evaluate_planner(
     out = report.to_dict()
     out["policy_config"] = to_dict(policy.resolved)
     out["subgoals"] = policy.use_subgoals
+    if policy.use_subgoals:
+        out["policy_config"]["steps_per_subgoal"] = policy.steps_per_subgoal
     out["timing"] = policy.timing()
     return out

@@ -120,6 +120,8 @@ def _kernels(n_frames: int) -> dict:
 def run(args: argparse.Namespace) -> dict:
     import os
 
+    import jepa_wm.data.store  # noqa: F401 - import zarr before timing, not inside the first run
+
     with tempfile.TemporaryDirectory(prefix="bench_bag2zarr_") as tmp:
         results = {s: _convert(s, Path(tmp), args) for s in ("mcap", "sqlite3")}
     return {

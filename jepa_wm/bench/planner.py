@@ -26,8 +26,9 @@ PLANNERS = ("cem", "icem", "mppi", "gradient", "random")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", default=None, help="default: random tiny model")
     parser.add_argument("--planners", nargs="+", default=list(PLANNERS), choices=PLANNERS)
-    parser.add_argument("--samples", type=int, default=200, help="samples per iteration")
-    parser.add_argument("--iterations", type=int, default=3, help="planner iterations")
+    # defaults = the tuned closed-loop config (jepa_wm.app.mpc_eval.ENV_DEFAULTS, Franka)
+    parser.add_argument("--samples", type=int, default=100, help="samples per iteration")
+    parser.add_argument("--iterations", type=int, default=2, help="planner iterations")
     parser.add_argument("--horizon", type=int, default=1, help="horizon of the default config")
     parser.add_argument("--history-context", type=int, default=4, help="C of the cache test")
     parser.add_argument("--history-horizon", type=int, default=3, help="H of the cache test")
@@ -99,7 +100,7 @@ def _policy_step_timing(model: Any, name: str, args: argparse.Namespace, device:
     low, high = _bounds(model)
     overrides: dict[str, Any] = {"samples": args.samples, "iterations": args.iterations, "seed": 0}
     if name in ("cem", "icem"):
-        overrides["topk"] = min(20, args.samples)
+        overrides["topk"] = max(1, min(10, args.samples // 10))
     pol = WorldModelPolicy(
         model, name, overrides, device, low, high, horizon=args.horizon, name=name
     )
@@ -153,7 +154,7 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
         return Prediction(*model.rollout_naive(*ctx, actions))
 
     budget = {"samples": args.samples, "iterations": args.iterations, "seed": 0}
-    budget["topk"] = min(20, args.samples)
+    budget["topk"] = max(1, min(10, args.samples // 10))
     variants = {
         "cached": (cached_rollout, lambda: model.make_context(lat, st, past)),
         "naive": (naive_rollout, lambda: (lat, st, past)),

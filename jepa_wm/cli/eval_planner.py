@@ -31,6 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--planner", default=None, choices=PLANNERS, help="default: cem")
     parser.add_argument("--planner-config", default=None, help="YAML with PolicyConfig fields")
     parser.add_argument("--horizon", type=int, default=None, help="planning horizon H")
+    parser.add_argument(
+        "--no-env-defaults", action="store_true",
+        help="start from PolicyConfig defaults, not the per-env ones (ENV_DEFAULTS)",
+    )  # fmt: skip
     parser.add_argument("--episodes", type=int, default=30, help="number of episodes")
     parser.add_argument("--seed-start", type=int, default=None, help="default: eval seed range")
     parser.add_argument("--max-steps", type=int, default=None, help="per-episode step cap")
@@ -59,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_policy_config(args.planner_config, args.planner, horizon=args.horizon)
+    cfg = load_policy_config(
+        args.planner_config, args.planner, None if args.no_env_defaults else args.env,
+        horizon=args.horizon,
+    )  # fmt: skip
     model = load_world_model(args.checkpoint, device=args.device)
     subgoals = {"auto": None, "on": True, "off": False}[args.subgoals]
     report = evaluate_planner(

@@ -6,10 +6,17 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from jepa_wm.app.mpc_eval import default_fixed_dims, evaluate_planner, load_policy_config
+from hardware.interfaces import Observation
+from jepa_wm.app.mpc_eval import (
+    EnvMPCPolicy,
+    default_fixed_dims,
+    evaluate_planner,
+    load_policy_config,
+)
 from jepa_wm.bench import planner as bench
 from jepa_wm.cli import eval_planner
 from jepa_wm.cli.main import main
@@ -40,6 +47,17 @@ def test_policy_config_from_yaml_and_cli(tmp_path: Path) -> None:
     path.write_text("horizn: 2\n")
     with pytest.raises(ConfigError, match="valid keys"):
         load_policy_config(path)
+
+
+def test_env_defaults_sit_under_the_file(tmp_path: Path) -> None:
+    cfg = load_policy_config(None, None, "franka-reach")
+    assert cfg.state_weight > 0 and len(cfg.state_scale) == 7
+    assert cfg.planner_overrides["samples"] == 100
+    # another planner drops the env default's CEM options
+    assert load_policy_config(None, "mppi", "franka-reach").planner_overrides == {}
+    path = tmp_path / "p.yaml"
+    path.write_text("state_weight: 0.0\n")
+    assert load_policy_config(path, None, "husky-nav").state_weight == 0.0
 
 
 def test_default_fixed_dims() -> None:
@@ -89,3 +107,39 @@ def test_bench_reports_every_planner_and_the_naive_baseline() -> None:
     assert hist["context_len"] == 2 and hist["speedup"] > 0
     assert hist["naive"]["flops_per_plan"] > hist["cached"]["flops_per_plan"] > 0
     json.dumps(report)
+
+
+class _FakeArmEnv:
+    """Just what EnvMPCPolicy reads from an env: bounds, subgoals and the step limit."""
+
+    max_steps = 40
+
+    def __init__(self) -> None:
+        from hardware.interfaces import ActionSpec
+
+        high = [0.03] * 3 + [0.15] * 3 + [0.02]
+        names = ("dx", "dy", "dz", "droll", "dpitch", "dyaw", "dgripper")
+        self.action_spec = ActionSpec(names, -np.asarray(high), np.asarray(high))
+
+    def subgoals(self) -> list[Observation]:
+        rng = np.random.default_rng(0)
+        return [
+            Observation(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8), np.zeros(7), 0.0)
+            for _ in range(3)
+        ]
+
+
+def test_env_policy_plans_through_the_env_subgoals() -> None:
+    cfg = load_policy_config(None, "cem", "franka-grasp", planner_overrides=FAST)
+    pol = EnvMPCPolicy(_model(), cfg, "franka-grasp")
+    pol.bind_env(_FakeArmEnv())
+    pol.reset()
+    assert pol.use_subgoals and pol.steps_per_subgoal == 40 // 4
+    obs = _FakeArmEnv().subgoals()[0]
+    seen = []
+    for _ in range(12):
+        action = pol(obs, obs)
+        seen.append(pol.inner.last_info["subgoal"])
+    assert action.shape == (7,) and np.all(action[3:5] == 0)  # roll/pitch pinned
+    assert seen[0] == 0 and seen[-1] == 1
+    assert pol.timing()["plan_ms"]["mean"] > 0

@@ -191,3 +191,18 @@ def test_config_yaml_rejects_unknown_keys(tmp_path) -> None:
         load_bag_config(tmp_path / "t.yaml")
     (tmp_path / "t.yaml").write_text("fps: 5\nstate: {joints: [a, b]}\n")
     assert load_bag_config(tmp_path / "t.yaml").state.joints == ("a", "b")
+
+
+def test_failure_after_first_episode_leaves_no_store(tmp_path) -> None:
+    from jepa_wm.errors import JepaWmError
+
+    small = write_synthetic_bag(tmp_path / "small", SynthSpec(frames=6, size=16))
+    large = write_synthetic_bag(tmp_path / "large", SynthSpec(frames=6, size=24))
+    # the second bag's frames do not fit the store's image shape (no image.resize)
+    with pytest.raises(JepaWmError):
+        convert_bags([small, large], tmp_path / "o.zarr", _cfg(), progress=False)
+    assert not (tmp_path / "o.zarr").exists()
+    convert_bags(
+        [small, large], tmp_path / "o.zarr", _cfg(image={"resize": [8, 8]}), progress=False
+    )
+    assert TrajectoryStore.open(tmp_path / "o.zarr").num_episodes == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,19 @@ def test_launch_grasp_pipeline_parses() -> None:
 
 def test_launch_nav_pipeline_parses() -> None:
     plan = parse_launch_file(ROOT / "launch/nav_pipeline.launch.yaml", {"twist_stamped": "true"})
-    assert [n.exec for n in plan.nodes] == ["sim_node", "base_adapter", "planner_node"]
+    execs = [n.exec for n in plan.nodes]
+    assert execs == ["sim_node", "base_adapter", "planner_node", "task_node"]
     assert ("twist_stamped", "true") in plan.nodes[1].params
+    assert ("env", "husky-nav") in plan.nodes[3].params  # the goal view comes from the task node
+    assert all(Path(f).is_file() for n in plan.nodes for f in n.param_files)
+
+
+def test_launch_record_sim_parses() -> None:
+    plan = parse_launch_file(ROOT / "launch/record_sim.launch.yaml", {"out": "/tmp/x"})
+    sim, rec = plan.nodes
+    assert ("driver", "expert") in sim.params and ("output", "/tmp/x") in rec.params
+    topics = json.loads(dict(rec.params)["topics"])
+    assert {"/sim/state", "/sim/action", "/episode_active", "/camera/image_raw"} <= set(topics)
 
 
 def _write(path: Path, text: str) -> Path:

@@ -46,3 +46,33 @@ def test_ros_sim_bridge_follows_adapter_and_clips(bridge) -> None:
     applied = bridge.step(np.array(load_robot("panda").rest_pose) + 1.0, 0.0)
     assert np.all(np.abs(applied) <= bridge.env.action_spec.high + 1e-6)
     assert not np.any(np.isnan(bridge.step(np.full(7, np.nan), np.nan)))
+
+
+def test_ros_sim_bridge_reads_joints_through_public_api(bridge) -> None:
+    np.testing.assert_array_equal(bridge.joint_positions(), bridge.env.joint_positions())
+    assert bridge.joint_positions().shape == (len(bridge.joint_names),) == (9,)
+
+    class PublicOnly:  # no pybullet client or body ids: only the public accessor
+        def joint_positions(self) -> np.ndarray:
+            return np.arange(9.0)
+
+    from jepa_wm_ros.sim_bridge import ArmSimBridge
+
+    q = ArmSimBridge(PublicOnly(), load_robot("panda")).joint_positions()
+    np.testing.assert_array_equal(q, np.arange(9.0))
+
+
+@pytest.mark.parametrize("name", ["franka-reach", "husky-nav"])
+def test_ros_sim_camera_matrix_from_camera_info(name: str) -> None:
+    from jepa_wm_ros.sim_bridge import camera_matrix
+
+    from hardware.camera import intrinsics
+
+    env = sim_registry.make_env(name, image_size=64)
+    try:
+        info = env.camera_info()["rgb"]
+        np.testing.assert_allclose(
+            camera_matrix(info), intrinsics(64, 64, info["fov_deg"]), rtol=1e-9
+        )
+    finally:
+        env.close()

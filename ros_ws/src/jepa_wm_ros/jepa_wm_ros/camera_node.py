@@ -45,7 +45,8 @@ class CameraNode(Node):
         self.info_pub.publish(camera_info_msg(intrinsics(w, h, self.fov), w, h, now, self.frame_id))
 
     def destroy_node(self) -> None:
-        self.cam.close()
+        if getattr(self, "cam", None) is not None:  # a half-built node is destroyed too
+            self.cam.close()
         super().destroy_node()
 
 

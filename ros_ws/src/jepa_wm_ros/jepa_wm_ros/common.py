@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy, qos_profile_sensor_data
+from rclpy.signals import SignalHandlerOptions
 
 # Camera subscriptions: best effort, keep last 1 (a planner wants the newest frame, not a queue).
 SENSOR_QOS = QoSProfile(
@@ -32,16 +34,48 @@ def ensure_ament_prefix() -> None:
         os.environ["AMENT_PREFIX_PATH"] = os.pathsep.join([*parts, sys.prefix])
 
 
+class _StopFlag:
+    """SIGINT/SIGTERM handler: ask the spin loop to stop; a second signal interrupts at once."""
+
+    def __init__(self) -> None:
+        self.set = False
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+
+
+def close_node(node: Node) -> None:
+    """Destroy the node's timers first (no callback may run during teardown), then the node."""
+    for timer in list(node.timers):
+        node.destroy_timer(timer)
+    node.destroy_node()
+
+
 def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
-    """``main()`` of every node: init, spin until Ctrl-C / shutdown, exit 1 on a user error."""
+    """``main()`` of every node: init, spin until SIGINT/SIGTERM, exit 1 on a user error.
+
+    rclpy's own signal handler is off: it shuts the context down from another thread while a
+    callback may still be publishing ("publisher's context is invalid"). Here a signal only sets
+    a flag; the loop (0.1 s waits) stops, timers and node are destroyed (envs closed once), and
+    only then is rclpy shut down.
+    """
     ensure_ament_prefix()
+    stop = _StopFlag()
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with rclpy.init(args=args):
+        with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
             node = factory()
+            executor = SingleThreadedExecutor(context=node.context)
+            executor.add_node(node)
             try:
-                rclpy.spin(node)
+                while not stop.set and node.context.ok():
+                    executor.spin_once(timeout_sec=0.1)
             finally:
-                node.destroy_node()
+                executor.remove_node(node)
+                close_node(node)
+                executor.shutdown(timeout_sec=1.0)
     except (KeyboardInterrupt, ExternalShutdownException):
         return 0
     except ValueError as exc:  # JepaWmError-free user errors from hardware/ (LimitsError, ...)
@@ -54,6 +88,9 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         raise
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     return 0
 
 

@@ -18,6 +18,14 @@ def _wrap(a: np.ndarray) -> np.ndarray:
     return (a + np.pi) % (2 * np.pi) - np.pi
 
 
+def camera_matrix(info: dict) -> np.ndarray:
+    """Pinhole K (3, 3) from one camera of ``env.camera_info()`` (fx, fy, cx, cy in pixels)."""
+    return np.array(
+        [[info["fx"], 0.0, info["cx"]], [0.0, info["fy"], info["cy"]], [0.0, 0.0, 1.0]],
+        dtype=np.float64,
+    )
+
+
 class ArmSimBridge:
     """Joint targets + gripper opening -> one env control step."""
 
@@ -32,13 +40,8 @@ class ArmSimBridge:
         return (*self.desc.joint_names, *self.finger_names)
 
     def joint_positions(self) -> np.ndarray:
-        """Measured arm + finger joints (J + F,). Uses ``env.joint_positions()`` when the env has it."""
-        if hasattr(self.env, "joint_positions"):
-            return np.asarray(self.env.joint_positions(), dtype=np.float64)
-        client, body = self.env._p, self.env.robot  # pybullet bodies of sim/franka_base.py
-        n = len(self.joint_names)
-        ids = [*range(len(self.desc.joints)), *(9, 10)][:n]
-        return np.array([client.getJointState(body, j)[0] for j in ids], dtype=np.float64)
+        """Measured arm + finger joints (J + F,), from the env's public ``joint_positions()``."""
+        return np.asarray(self.env.joint_positions(), dtype=np.float64)[: len(self.joint_names)]
 
     def action_for(self, q_target: np.ndarray | None, opening: float | None) -> np.ndarray:
         """The ee-delta (7,) that moves the measured ee toward FK(q_target) and the opening."""

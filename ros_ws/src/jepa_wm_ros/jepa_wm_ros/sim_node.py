@@ -1,16 +1,24 @@
 """sim_node: owns a pybullet task (sim.registry.make_env) and exposes it like a real robot.
 
-Publishes  /camera/image_raw (rgb8), /camera/camera_info, /joint_states (arm) or /odom (base).
+Publishes  /camera/image_raw (rgb8), /camera/camera_info (intrinsics from env.camera_info()),
+           /joint_states (arm) or /odom (base); /sim/state (JointState named after
+           env.state_names: the env's own state, e.g. the 7-D ee state of a Franka task) and
+           /sim/action (Float64MultiArray: the applied, clipped action of each control step,
+           sent right after the frame it was computed from); with ``driver:=expert`` also
+           /episode_active (std_msgs/Bool, latched; true = episode start, false = stop).
 Subscribes /arm_controller/joint_trajectory (JointTrajectory; the last point is the target),
            /gripper_controller/command (std_msgs/Float64: finger opening in metres; control_msgs
            is not available as a wheel here), /cmd_vel (Twist, or TwistStamped with
-           ``twist_stamped:=true``).
+           ``twist_stamped:=true``). Commands are ignored with ``driver:=expert``.
 Services   ~/reset (std_srvs/Trigger: re-draws the scene from ``seed`` + the number of earlier
            resets; the reply message is ``seed=N``), ~/success (std_srvs/Trigger: ground truth,
            for evaluation only; a real robot has no such service).
 Parameters env, seed, image_size, rate_hz (0 = the env's fps), robot, lockstep (step only
            when a new command arrived: the sim then waits for a slow planner), video (an mp4
-           path: every stepped camera frame is written there).
+           path: every stepped camera frame is written there), driver (``external``: the
+           command topics drive the sim; ``expert``: each tick applies env.expert_action() and
+           an episode ends on success or after ``max_steps`` (0 = the env's), then the sim resets
+           to the next seed; for recording demonstrations, see launch/record_sim.launch.yaml).
 """
 
 from __future__ import annotations
@@ -20,36 +28,64 @@ from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image, JointState
-from std_msgs.msg import Float64
+from std_msgs.msg import Bool, Float64, Float64MultiArray
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
-from jepa_wm_ros.common import param, run_node
-from jepa_wm_ros.conversions import camera_info_msg, rgb_to_msg
+from jepa_wm_ros.common import LATCHED_QOS, param, run_node
+from jepa_wm_ros.conversions import camera_info_msg, rgb_to_msg, vector_msg
+from jepa_wm_ros.sim_bridge import camera_matrix
+
+DRIVERS = ("external", "expert")
 
 
 class SimNode(Node):
     def __init__(self) -> None:
         super().__init__("sim_node")
-        from hardware.camera import intrinsics
         from hardware.limits import load_robot
-        from sim.registry import make_env
+        from sim.registry import ENV_NAMES, make_env
 
         self.env_name = param(self, "env", "franka-grasp")
         self.seed0 = int(param(self, "seed", 0))
         self.lockstep = bool(param(self, "lockstep", False))
-        self.env = make_env(self.env_name, image_size=int(param(self, "image_size", 64)))
+        self.driver = str(param(self, "driver", "external"))
+        if self.driver not in DRIVERS:  # checked before the env exists: nothing to close
+            raise ValueError(f"driver must be one of {DRIVERS}, got {self.driver!r}")
+        if self.env_name not in ENV_NAMES:
+            raise ValueError(f"env must be one of {ENV_NAMES}, got {self.env_name!r}")
         self.is_arm = self.env_name.startswith("franka")
         self.desc = load_robot(param(self, "robot", "panda" if self.is_arm else "husky"))
-        size = self.env.image_size
-        self.k = intrinsics(size, size, float(getattr(self.env.camera, "fov_deg", 42.0)))
-        self.resets = 0
+        self.env = make_env(self.env_name, image_size=int(param(self, "image_size", 64)))
+        self.k = camera_matrix(self.env.camera_info()["rgb"])
+        self.max_steps = int(param(self, "max_steps", 0)) or int(self.env.max_steps)
+        self.resets, self.steps = 0, 0
         self.q_target: np.ndarray | None = None
         self.opening: float | None = None
         self.twist = np.zeros(2)
         self.fresh_command = False
+        self._make_io()
+        self.env.reset(seed=self.seed0)
+        self.video = None
+        video = param(self, "video", "")
+        if video:
+            from jepa_wm_ros.sim_bridge import VideoSink
+
+            self.video = VideoSink(str(video), float(self.env.fps))
+        if self.driver == "expert":
+            self.mark_episode(True)
+        rate = float(param(self, "rate_hz", 0.0)) or float(self.env.fps)
+        self.timer = self.create_timer(1.0 / rate, self.tick)
+        self.get_logger().info(
+            f"{self.env_name} seed {self.seed0} at {rate:.1f} Hz, driver {self.driver}"
+        )
+
+    def _make_io(self) -> None:
         self.image_pub = self.create_publisher(Image, "/camera/image_raw", 1)
         self.info_pub = self.create_publisher(CameraInfo, "/camera/camera_info", 1)
+        self.state_pub = self.create_publisher(JointState, "/sim/state", 10)
+        self.action_pub = self.create_publisher(Float64MultiArray, "/sim/action", 10)
+        if self.driver == "expert":
+            self.episode_pub = self.create_publisher(Bool, "/episode_active", LATCHED_QOS)
         if self.is_arm:
             from jepa_wm_ros.sim_bridge import ArmSimBridge
 
@@ -67,17 +103,8 @@ class SimNode(Node):
             )
         self.create_service(Trigger, "~/reset", self.on_reset)
         self.create_service(Trigger, "~/success", self.on_success)
-        self.env.reset(seed=self.seed0)
-        self.video = None
-        video = param(self, "video", "")
-        if video:
-            from jepa_wm_ros.sim_bridge import VideoSink
 
-            self.video = VideoSink(str(video), float(self.env.fps))
-        rate = float(param(self, "rate_hz", 0.0)) or float(self.env.fps)
-        self.timer = self.create_timer(1.0 / rate, self.tick)
-        self.get_logger().info(f"{self.env_name} seed {self.seed0} at {rate:.1f} Hz")
-
+    # -- commands -------------------------------------------------------------------------------
     def on_traj(self, msg: JointTrajectory) -> None:
         if not msg.points:
             return
@@ -98,16 +125,48 @@ class SimNode(Node):
         self.twist = np.array([t.linear.x, t.angular.z])
         self.fresh_command = True
 
+    # -- control loop ---------------------------------------------------------------------------
     def tick(self) -> None:
+        if self.driver == "expert":
+            self.expert_tick()
+            return
         if not self.lockstep or self.fresh_command:
             if self.is_arm:
-                self.bridge.step(self.q_target, self.opening)
+                applied = self.bridge.step(self.q_target, self.opening)
             else:
-                self.env.send_action(self.twist)
+                applied = self.env.send_action(self.twist)
             self.fresh_command = False
+            self.publish_action(applied)
             if self.video is not None:
                 self.video.write(self.env.get_observation().rgb)
         self.publish()
+
+    def expert_tick(self) -> None:
+        """Publish frame t, then apply the expert's action a_t (published after the frame).
+
+        The frame that ends an episode (success or max_steps) gets a zero action, as in a store
+        collected directly (jepa_wm.app.collect); then the sim resets to the next seed.
+        """
+        self.publish()
+        if self.env.is_success() or self.steps >= self.max_steps:
+            self.publish_action(np.zeros(self.env.action_spec.dim))
+            self.mark_episode(False)
+            self.next_seed()
+            self.mark_episode(True)
+            return
+        applied = self.env.send_action(self.env.expert_action())
+        self.steps += 1
+        self.publish_action(applied)
+        if self.video is not None:
+            self.video.write(self.env.get_observation().rgb)
+
+    def mark_episode(self, active: bool) -> None:
+        self.episode_pub.publish(Bool(data=active))
+
+    def publish_action(self, action: np.ndarray) -> None:
+        self.action_pub.publish(
+            Float64MultiArray(data=[float(v) for v in np.asarray(action).reshape(-1)])
+        )
 
     def publish(self) -> None:
         now = self.get_clock().now().to_msg()
@@ -115,6 +174,7 @@ class SimNode(Node):
         self.image_pub.publish(rgb_to_msg(obs.rgb, now, "camera"))
         size = obs.rgb.shape[1], obs.rgb.shape[0]
         self.info_pub.publish(camera_info_msg(self.k, *size, now, "camera"))
+        self.state_pub.publish(vector_msg(self.env.state_names, obs.state, now))
         if self.is_arm:
             js = JointState(
                 name=list(self.bridge.joint_names),
@@ -123,23 +183,24 @@ class SimNode(Node):
             js.header.stamp = now
             self.joint_pub.publish(js)
         else:
-            odom = Odometry()
-            odom.header.stamp, odom.header.frame_id, odom.child_frame_id = now, "odom", "base_link"
-            x, y, yaw = (float(v) for v in obs.state[:3])
-            odom.pose.pose.position.x, odom.pose.pose.position.y = x, y
-            odom.pose.pose.orientation.z, odom.pose.pose.orientation.w = (
-                np.sin(yaw / 2),
-                np.cos(yaw / 2),
-            )
-            self.odom_pub.publish(odom)
+            self.odom_pub.publish(odometry_msg(obs.state, now))
 
-    def on_reset(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
+    # -- services -------------------------------------------------------------------------------
+    def next_seed(self) -> int:
+        """Reset to ``seed`` + the number of earlier resets (the first reset keeps ``seed``)."""
         self.resets += 1
         seed = self.seed0 + self.resets - 1 if self.resets > 1 else self.seed0
+        if self.driver == "expert":  # the first episode already ran on seed0
+            seed = self.seed0 + self.resets
         self.env.reset(seed=seed)
         self.q_target, self.opening, self.twist = None, None, np.zeros(2)
-        res.success, res.message = True, f"seed={seed}"
+        self.steps = 0
         self.get_logger().info(f"reset to seed {seed}")
+        return seed
+
+    def on_reset(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
+        seed = self.next_seed()
+        res.success, res.message = True, f"seed={seed}"
         return res
 
     def on_success(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
@@ -148,10 +209,25 @@ class SimNode(Node):
         return res
 
     def destroy_node(self) -> None:
-        if self.video is not None:
+        # Once, and safe on a half-built node (rclpy's context cleanup destroys those too).
+        if getattr(self, "video", None) is not None:
             self.video.close()
-        self.env.close()
+            self.video = None
+        if getattr(self, "env", None) is not None:
+            self.env.close()
+            self.env = None
         super().destroy_node()
+
+
+def odometry_msg(state: np.ndarray, stamp) -> Odometry:  # noqa: ANN001 - builtin_interfaces/Time
+    """Odometry of a planar base from its state [x, y, yaw] (3,)."""
+    odom = Odometry()
+    odom.header.stamp, odom.header.frame_id, odom.child_frame_id = stamp, "odom", "base_link"
+    x, y, yaw = (float(v) for v in state[:3])
+    odom.pose.pose.position.x, odom.pose.pose.position.y = x, y
+    odom.pose.pose.orientation.z = float(np.sin(yaw / 2))
+    odom.pose.pose.orientation.w = float(np.cos(yaw / 2))
+    return odom
 
 
 def main(args: list[str] | None = None) -> int:

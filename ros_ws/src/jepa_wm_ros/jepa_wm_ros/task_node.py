@@ -153,6 +153,14 @@ class TaskNode(Node):
             self.get_logger().info(f"done: {wins}/{len(self.results)} episodes succeeded")
             raise SystemExit(0)
 
+    def destroy_node(self) -> None:
+        if (
+            getattr(self, "env", None) is not None
+        ):  # disconnect pybullet now, not in __del__ at interpreter exit
+            self.env.close()
+            self.env = None
+        super().destroy_node()
+
 
 def main(args: list[str] | None = None) -> int:
     return run_node(TaskNode, args)
