@@ -6,7 +6,7 @@ the mp4 of the camera view.
 
 Usage::
 
-    python -m jepa_wm.app.demo --checkpoint artifacts/grasp_model/best --episodes 3
+    python -m jepa_wm.app.demo --checkpoint models/tiny-grasp --episodes 3
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def run_demo(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--checkpoint", default="artifacts/grasp_model/best")
+    ap.add_argument("--checkpoint", default="models/tiny-grasp")
     ap.add_argument("--episodes", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1_000_000, help="first seed (eval range)")
     ap.add_argument("--out", default="artifacts/demo")

@@ -2,7 +2,7 @@
 
 Examples::
 
-    jepa-wm launch launch/grasp_pipeline.launch.yaml checkpoint:=/tmp/model/best seed:=3
+    jepa-wm launch launch/grasp_pipeline.launch.yaml checkpoint:=models/tiny-grasp seed:=3
     jepa-wm launch launch/grasp_pipeline.launch.yaml --show-args
     jepa-wm launch launch/grasp_pipeline.launch.yaml --print     # resolved commands, start nothing
 """

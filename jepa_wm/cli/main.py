@@ -36,7 +36,9 @@ VERBS: dict[str, tuple[str, str]] = {
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """Parser with every verb listed; only the chosen verb's module is imported."""
-    parser = argparse.ArgumentParser(prog="jepa-wm", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="jepa-wm", description="A ROS 2 control stack with embedded JEPA world models."
+    )
     sub = parser.add_subparsers(dest="verb", metavar="<verb>")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for verb, (module, help_text) in VERBS.items():

@@ -47,7 +47,7 @@ def test_ros_record_sim_expert_bag_converts_to_store(
         launch = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         # two finished expert episodes (the recorder subscribes within the first one), <= 25 s
-        assert _wait_for(log, "reset to seed 2", timeout=25), log.read_text()[-3000:]
+        assert _wait_for(log, "reset to seed 3", timeout=25), log.read_text()[-3000:]
         time.sleep(1.0)
     finally:
         launch.send_signal(signal.SIGINT)
@@ -76,3 +76,25 @@ def test_ros_record_sim_expert_bag_converts_to_store(
     # (one check over all of them: under CPU load the converter may drop a late frame)
     eps = [st.episode(i)["action"] for i in range(st.num_episodes)]
     assert any(not a[-1].any() and np.abs(a[:-1]).max() > 0 for a in eps), eps
+    _assert_replays_expert(st.episode(1))
+
+
+def _assert_replays_expert(ep: dict) -> None:
+    """The episode is exactly what the expert does from its seed: frame t's state, the clipped
+    expert action a_t, then state t+1 (the same data `jepa-wm collect` would store)."""
+    from sim.registry import make_env
+
+    env = make_env("franka-reach")
+    try:
+        seeds = [s for s in range(10) if np.allclose(env.reset(seed=s).state, ep["state"][0])]
+        assert seeds, ep["state"][0]
+        env.reset(seed=seeds[0])
+        for t in range(len(ep["state"])):
+            np.testing.assert_allclose(env.get_observation().state, ep["state"][t], atol=1e-6)
+            if t < len(ep["state"]) - 1:
+                a = env.action_spec.clip(env.expert_action())
+                np.testing.assert_allclose(a, ep["action"][t], atol=1e-6)
+                env.send_action(a)
+        assert env.is_success()  # the episode ended on the expert's success
+    finally:
+        env.close()

@@ -6,6 +6,8 @@ configure: loads the checkpoint (jepa_wm.models.checkpoint.load_world_model) and
 Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra8/mono8 are
            converted, other encodings refused with one log line), /ee_state (JointState, the 7-D
            state from the arm adapter's FK; /odom-derived for a base), /goal/image (latched),
+           /goal/state (JointState, latched, optional: used with the goal image of the same
+           frame_id when the planner config has a state term),
            /task/episode (Int32: a new episode resets the history).
 Publishes  /planner/action (JointState named after the action, stamped with the camera frame's
            stamp), /diagnostics (plan ms, energy, goal id, step).
@@ -44,6 +46,7 @@ class PlannerNode(LifecycleNode):
         self.timer = None
         self.inputs: dict[str, tuple[float, object]] = {}  # name -> (receive time, value)
         self.goal_id = ""
+        self.goal_states: dict[str, np.ndarray] = {}  # goal id -> goal proprio state
         self.bad_encodings: set[str] = set()
         self.waiting_logged = ""
         self.steps = 0
@@ -53,6 +56,7 @@ class PlannerNode(LifecycleNode):
         self.create_subscription(Image, "/camera/image_raw", self.on_image, SENSOR_QOS)
         self.create_subscription(JointState, "/ee_state", self.on_state, 10)
         self.create_subscription(Image, "/goal/image", self.on_goal, LATCHED_QOS)
+        self.create_subscription(JointState, "/goal/state", self.on_goal_state, LATCHED_QOS)
         self.create_subscription(Int32, "/task/episode", self.on_episode, 10)
         if bool(param(self, "autostart", True)):  # no lifecycle manager here: go to active
             self.trigger_configure()
@@ -126,6 +130,13 @@ class PlannerNode(LifecycleNode):
             self.inputs["goal"] = (time.monotonic(), rgb)
             self.goal_id = msg.header.frame_id
 
+    def on_goal_state(self, msg: JointState) -> None:
+        state = np.array(msg.position, dtype=np.float32)
+        if np.all(np.isfinite(state)):  # a NaN goal is refused, never planned toward
+            self.goal_states = {msg.header.frame_id: state}
+        else:
+            self.get_logger().error(f"refusing goal state {msg.header.frame_id}: not finite")
+
     def on_episode(self, msg: Int32) -> None:
         if self.policy is not None:
             self.policy.reset()
@@ -158,7 +169,7 @@ class PlannerNode(LifecycleNode):
             return
         self.last_stamp = stamp_sec(stamp)
         state = self.inputs["state"][1]
-        self.policy.set_goal(self.inputs["goal"][1])
+        self.policy.set_goal(self.inputs["goal"][1], self.goal_states.get(self.goal_id))
         action = self.policy(Observation(rgb=rgb, state=state, timestamp=stamp_sec(stamp)), None)
         self.action_pub.publish(vector_msg(self.action_names, action, stamp))
         self.steps += 1

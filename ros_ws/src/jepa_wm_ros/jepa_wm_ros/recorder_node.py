@@ -92,7 +92,7 @@ class RecorderNode(Node):
             self.subs[topic] = self.create_subscription(
                 _msg_class(msgtype),
                 topic,
-                lambda data, t=topic: self.rec.write(t, self._now_ns(), data),
+                lambda data, info, t=topic: self.rec.write(t, self._log_ns(info), data),
                 self._qos(topic),
                 raw=True,
             )
@@ -115,6 +115,14 @@ class RecorderNode(Node):
             if latched
             else QoSDurabilityPolicy.VOLATILE,
         )
+
+    def _log_ns(self, info: dict) -> int:
+        """Log time of a message: when the middleware received it (as rosbag2 records), so a
+        busy executor cannot reorder messages of different topics; with use_sim_time the node
+        clock (/clock) instead."""
+        if self.get_parameter("use_sim_time").value:
+            return self._now_ns()
+        return int(info.get("received_timestamp") or 0) or self._now_ns()
 
     def _now_ns(self) -> int:
         # receive time on the node clock: system time, or /clock with use_sim_time:=true (as

@@ -24,9 +24,11 @@ Parameters env, seed, image_size, rate_hz (0 = the env's fps), robot, lockstep (
 from __future__ import annotations
 
 import numpy as np
+from builtin_interfaces.msg import Time as TimeMsg
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
+from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image, JointState
 from std_msgs.msg import Bool, Float64, Float64MultiArray
 from std_srvs.srv import Trigger
@@ -74,6 +76,8 @@ class SimNode(Node):
         if self.driver == "expert":
             self.mark_episode(True)
         rate = float(param(self, "rate_hz", 0.0)) or float(self.env.fps)
+        self.period_ns = int(round(1e9 / rate))
+        self.t0_ns = self.get_clock().now().nanoseconds  # at or before the timer's own start
         self.timer = self.create_timer(1.0 / rate, self.tick)
         self.get_logger().info(
             f"{self.env_name} seed {self.seed0} at {rate:.1f} Hz, driver {self.driver}"
@@ -142,23 +146,37 @@ class SimNode(Node):
         self.publish()
 
     def expert_tick(self) -> None:
-        """Publish frame t, then apply the expert's action a_t (published after the frame).
+        """Frame t and the expert's action a_t, then one control step.
 
-        The frame that ends an episode (success or max_steps) gets a zero action, as in a store
-        collected directly (jepa_wm.app.collect); then the sim resets to the next seed.
+        Everything of tick k is stamped with its scheduled time ``t0 + k / rate_hz`` (not the
+        late wall time), and a_t (headerless, so a recorder logs it on arrival) is published
+        before the frame is rendered: a_t then always lands in [stamp_t, stamp_t + period),
+        where bag2zarr looks for it, and every frame sits on its own slot of the bag2zarr grid
+        however late a tick runs on a loaded CPU (no frame is decimated, so consecutive frames
+        of the store are consecutive control steps). The frame that ends an episode (success or
+        max_steps) gets a zero action, as in a store collected directly (jepa_wm.app.collect);
+        then the sim resets to the next seed.
         """
-        self.publish()
+        stamp = self.scheduled_stamp()
         if self.env.is_success() or self.steps >= self.max_steps:
             self.publish_action(np.zeros(self.env.action_spec.dim))
+            self.publish(stamp)
             self.mark_episode(False)
             self.next_seed()
             self.mark_episode(True)
             return
-        applied = self.env.send_action(self.env.expert_action())
+        action = self.env.action_spec.clip(self.env.expert_action())  # what send_action applies
+        self.publish_action(action)
+        self.publish(stamp)
+        self.env.send_action(action)
         self.steps += 1
-        self.publish_action(applied)
         if self.video is not None:
             self.video.write(self.env.get_observation().rgb)
+
+    def scheduled_stamp(self) -> TimeMsg:
+        """The start of the current tick's period on the timer's grid (t0 + k * period)."""
+        k = (self.get_clock().now().nanoseconds - self.t0_ns) // self.period_ns
+        return Time(nanoseconds=self.t0_ns + k * self.period_ns).to_msg()
 
     def mark_episode(self, active: bool) -> None:
         self.episode_pub.publish(Bool(data=active))
@@ -168,8 +186,8 @@ class SimNode(Node):
             Float64MultiArray(data=[float(v) for v in np.asarray(action).reshape(-1)])
         )
 
-    def publish(self) -> None:
-        now = self.get_clock().now().to_msg()
+    def publish(self, now: TimeMsg | None = None) -> None:
+        now = now or self.get_clock().now().to_msg()
         obs = self.env.get_observation()
         self.image_pub.publish(rgb_to_msg(obs.rgb, now, "camera"))
         size = obs.rgb.shape[1], obs.rgb.shape[0]
@@ -187,11 +205,10 @@ class SimNode(Node):
 
     # -- services -------------------------------------------------------------------------------
     def next_seed(self) -> int:
-        """Reset to ``seed`` + the number of earlier resets (the first reset keeps ``seed``)."""
+        """Reset to the next seed: ``seed`` + the number of earlier resets (the first ~/reset
+        keeps ``seed``); with the expert driver the first episode already ran on ``seed``."""
         self.resets += 1
-        seed = self.seed0 + self.resets - 1 if self.resets > 1 else self.seed0
-        if self.driver == "expert":  # the first episode already ran on seed0
-            seed = self.seed0 + self.resets
+        seed = self.seed0 + self.resets - (0 if self.driver == "expert" else 1)
         self.env.reset(seed=seed)
         self.q_target, self.opening, self.twist = None, None, np.zeros(2)
         self.steps = 0

@@ -5,7 +5,9 @@ own env (scenes are deterministic per seed, so no privileged topic is needed) an
 ground-truth ``success_service``. Files mode (a real robot): ``subgoal_files`` images, no success
 oracle. A subgoal is done when the planner's energy to it (from /diagnostics, matched by goal id)
 falls below ``energy_threshold``, or after ``subgoal_timeout_s``; the last one runs until success
-or timeout. Publishes /goal/image (latched), /task/episode (Int32), /task/status (String, JSON);
+or timeout. Publishes /goal/image (latched), /goal/state (JointState, latched: the subgoal's
+proprio state in sim mode, where the planner may add a state term to its cost; none in files
+mode), /task/episode (Int32), /task/status (String, JSON);
 prints ``TASK_RESULT {json}`` per episode and exits after ``episodes`` (when ``exit_when_done``).
 """
 
@@ -17,7 +19,7 @@ import time
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Int32, String
 from std_srvs.srv import Trigger
 
@@ -37,6 +39,7 @@ class TaskNode(Node):
         self.timeout = float(param(self, "subgoal_timeout_s", 20.0))
         self.exit_when_done = bool(param(self, "exit_when_done", True))
         self.goal_pub = self.create_publisher(Image, "/goal/image", LATCHED_QOS)
+        self.goal_state_pub = self.create_publisher(JointState, "/goal/state", LATCHED_QOS)
         self.episode_pub = self.create_publisher(Int32, "/task/episode", 10)
         self.status_pub = self.create_publisher(String, "/task/status", 10)
         self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diag, 10)
@@ -47,6 +50,7 @@ class TaskNode(Node):
         self.env = None
         self.episode, self.seed, self.index = -1, None, 0
         self.subgoals: list[np.ndarray] = []
+        self.subgoal_states: list[np.ndarray] = []
         self.phase, self.t0, self.energy = "start", 0.0, float("inf")
         self.pending = None
         self.planned = False
@@ -72,18 +76,24 @@ class TaskNode(Node):
             if not imgs or any(i is None for i in imgs):
                 raise ValueError(f"subgoal_files: cannot read all of {self.files}")
             size = (self.image_size, self.image_size)
+            self.subgoal_states = []
             return [cv2.cvtColor(cv2.resize(i, size), cv2.COLOR_BGR2RGB) for i in imgs]
         if self.env is None:
             from sim.registry import make_env
 
             self.env = make_env(self.env_name, image_size=self.image_size)
         self.env.reset(seed=self.seed)
-        return [o.rgb for o in self.env.subgoals()]
+        subgoals = self.env.subgoals()
+        self.subgoal_states = [o.state for o in subgoals]
+        return [o.rgb for o in subgoals]
 
     def publish_goal(self) -> None:
-        self.goal_pub.publish(
-            rgb_to_msg(self.subgoals[self.index], self.get_clock().now().to_msg(), self.goal_id())
-        )
+        now = self.get_clock().now().to_msg()
+        if self.subgoal_states:  # before the image: the planner pairs them by goal id
+            msg = JointState(position=[float(v) for v in self.subgoal_states[self.index]])
+            msg.header.stamp, msg.header.frame_id = now, self.goal_id()
+            self.goal_state_pub.publish(msg)
+        self.goal_pub.publish(rgb_to_msg(self.subgoals[self.index], now, self.goal_id()))
         self.energy, self.t0, self.planned = float("inf"), time.monotonic(), False
         self.get_logger().info(
             f"episode {self.episode}: subgoal {self.index + 1}/{len(self.subgoals)}"
