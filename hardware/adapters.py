@@ -87,7 +87,8 @@ class ArmAdapter:
         g = self.desc.gripper
         new_gripper = float(gripper)
         if g is not None:
-            new_gripper = float(np.clip(gripper + a[6], g.min_opening, g.max_opening))
+            # in float64: a float32 sum would round the clip bound itself (0.08 -> 0.0800000012)
+            new_gripper = float(np.clip(float(gripper) + float(a[6]), g.min_opening, g.max_opening))
         return ArmCommand(self.clip_joints(target, q), new_gripper, a, False)
 
 
