@@ -160,15 +160,18 @@ def select_frames_np(ts: np.ndarray, period: float, tol: float) -> np.ndarray:
     return np.where(ok, idx, -1).astype(np.int64)
 
 
+def _no_samples(q: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The result for an empty sample stream: zeros [Q, V] and nothing valid [Q]."""
+    return np.zeros((q.size, values.shape[1] if values.ndim == 2 else 0)), np.zeros(q.size, bool)
+
+
 def sample_nearest_np(
     ts: np.ndarray, values: np.ndarray, q: np.ndarray, tol: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """numpy version of ``sample_nearest_ref``: (N,), (N, D), (M,) -> (M, D) float64, (M,) bool."""
     q = np.asarray(q, np.float64)
     if len(ts) == 0:
-        return np.zeros((q.size, values.shape[1] if values.ndim == 2 else 0)), np.zeros(
-            q.size, bool
-        )
+        return _no_samples(q, values)
     idx = _nearest_idx(ts, q)
     ok = np.abs(ts[idx] - q) <= tol
     return np.where(ok[:, None], values[idx], 0.0), ok
@@ -203,9 +206,7 @@ def sample_previous_np(
     """numpy version of ``sample_previous_ref``."""
     q = np.asarray(q, np.float64)
     if len(ts) == 0:
-        return np.zeros((q.size, values.shape[1] if values.ndim == 2 else 0)), np.zeros(
-            q.size, bool
-        )
+        return _no_samples(q, values)
     j = np.searchsorted(ts, q, side="left")  # samples with ts < q
     a = np.clip(j - 1, 0, len(ts) - 1)
     ok = (j > 0) & (q - ts[a] <= max_age)
@@ -218,9 +219,7 @@ def sample_next_np(
     """numpy version of ``sample_next_ref``."""
     q = np.asarray(q, np.float64)
     if len(ts) == 0:
-        return np.zeros((q.size, values.shape[1] if values.ndim == 2 else 0)), np.zeros(
-            q.size, bool
-        )
+        return _no_samples(q, values)
     j = np.searchsorted(ts, q, side="left")  # samples with ts < q
     b = np.clip(j, 0, len(ts) - 1)
     ok = (j < len(ts)) & (ts[b] - q < window)
