@@ -23,6 +23,12 @@ class Lighting:
     specular: float = 0.05
 
 
+def pinhole_intrinsics(size: int, fov_deg: float) -> dict[str, float]:
+    """fx, fy, cx, cy (pixels) and the image size of a square camera with vertical ``fov_deg``."""
+    f = size / (2.0 * math.tan(math.radians(fov_deg) / 2.0))
+    return {"fx": f, "fy": f, "cx": size / 2.0, "cy": size / 2.0, "width": size, "height": size}
+
+
 @dataclass(frozen=True)
 class CameraSpec:
     """A square pinhole camera looking from ``eye`` to ``target``.
@@ -39,8 +45,7 @@ class CameraSpec:
 
     def intrinsics(self, size: int) -> dict[str, float]:
         """fx, fy, cx, cy (pixels) and the image size, for the store's camera metadata."""
-        f = size / (2.0 * math.tan(math.radians(self.fov_deg) / 2.0))
-        return {"fx": f, "fy": f, "cx": size / 2.0, "cy": size / 2.0, "width": size, "height": size}
+        return pinhole_intrinsics(size, self.fov_deg)
 
     def to_dict(self, size: int) -> dict:
         """JSON-able description (extrinsics as eye/target/up, plus intrinsics)."""

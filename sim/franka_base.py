@@ -11,19 +11,23 @@ The world frame has the robot base at the origin and the table surface at z = 0.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pybullet as p
-import pybullet_data
-from pybullet_utils import bullet_client
 
 from hardware.interfaces import ActionSpec, Observation
-from sim.camera import CameraSpec, Lighting, jitter_camera, random_lighting, render
-from sim.quiet import quiet_fds
+from sim.camera import (
+    CameraSpec,
+    Lighting,
+    jitter_camera,
+    pinhole_intrinsics,
+    random_lighting,
+    render,
+)
+from sim.physics import PhysicsOwner
 
 ARM_JOINTS = tuple(range(7))
 FINGER_JOINTS = (9, 10)
@@ -65,7 +69,7 @@ class Config:
     objects: dict[int, tuple[Any, Any]] = field(default_factory=dict)
 
 
-class FrankaEnv:
+class FrankaEnv(PhysicsOwner):
     """Base class of the Panda tasks. Subclasses implement the scene, expert and success test."""
 
     action_spec = FRANKA_ACTION_SPEC
@@ -78,9 +82,7 @@ class FrankaEnv:
     def __init__(self, image_size: int = 64, wrist_camera: bool = False) -> None:
         self.image_size = int(image_size)
         self.wrist_camera = bool(wrist_camera)
-        with quiet_fds():
-            self._p = bullet_client.BulletClient(connection_mode=p.DIRECT)
-        self._p.setAdditionalSearchPath(pybullet_data.getDataPath())
+        self._connect()
         self._down = self._p.getQuaternionFromEuler((math.pi, 0.0, 0.0))
         self._down_inv = self._p.invertTransform((0, 0, 0), self._down)[1]
         self.camera = MAIN_CAMERA
@@ -146,16 +148,6 @@ class FrankaEnv:
         self._obs = None
         return a
 
-    def close(self) -> None:
-        """Disconnect the physics client (idempotent)."""
-        if getattr(self, "_p", None) is not None:
-            with contextlib.suppress(p.error):
-                self._p.disconnect()
-            self._p = None
-
-    def __del__(self) -> None:
-        self.close()
-
     # ----------------------------------------------------------------- task extras
     def goal_observation(self) -> Observation:
         """Observation of the goal configuration (the last subgoal)."""
@@ -184,17 +176,10 @@ class FrankaEnv:
         """Camera name -> extrinsics/intrinsics (the ``rgb`` key is the main camera)."""
         cams = {"rgb": {"type": "fixed_third_person", **self.camera.to_dict(self.image_size)}}
         if self.wrist_camera:
-            f = self.image_size / (2.0 * math.tan(math.radians(70.0) / 2.0))
-            c = self.image_size / 2.0
             cams["wrist"] = {
                 "type": "hand_mounted",
                 "fov_deg": 70.0,
-                "fx": f,
-                "fy": f,
-                "cx": c,
-                "cy": c,
-                "width": self.image_size,
-                "height": self.image_size,
+                **pinhole_intrinsics(self.image_size, 70.0),
             }
         return cams
 

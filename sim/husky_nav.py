@@ -14,17 +14,15 @@ identifies the heading. ``wrist_camera=True`` adds an ``overhead`` top-down view
 from __future__ import annotations
 
 import colorsys
-import contextlib
 import math
 from typing import Any
 
 import numpy as np
 import pybullet as p
-import pybullet_data
-from pybullet_utils import bullet_client
 
 from hardware.interfaces import ActionSpec, Observation
-from sim.camera import CameraSpec, Lighting, random_lighting, render
+from sim.camera import CameraSpec, Lighting, pinhole_intrinsics, random_lighting, render
+from sim.physics import PhysicsOwner
 from sim.quiet import quiet_fds
 
 ROOM_HALF = 3.0
@@ -48,7 +46,7 @@ def _seg_dist(pt: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(pt - (a + t * ab)))
 
 
-class HuskyNavEnv:
+class HuskyNavEnv(PhysicsOwner):
     """Drive to a goal 1.5-3.5 m away; obstacles never block the straight start-goal line."""
 
     name = "husky-nav"
@@ -61,9 +59,7 @@ class HuskyNavEnv:
     def __init__(self, image_size: int = 64, wrist_camera: bool = False) -> None:
         self.image_size = int(image_size)
         self.wrist_camera = bool(wrist_camera)
-        with quiet_fds():
-            self._p = bullet_client.BulletClient(connection_mode=p.DIRECT)
-        self._p.setAdditionalSearchPath(pybullet_data.getDataPath())
+        self._connect()
         self.light = Lighting()
         self._obs: Observation | None = None
         self._goal_obs: Observation | None = None
@@ -121,16 +117,6 @@ class HuskyNavEnv:
         self._obs = None
         return a
 
-    def close(self) -> None:
-        """Disconnect the physics client (idempotent)."""
-        if getattr(self, "_p", None) is not None:
-            with contextlib.suppress(p.error):
-                self._p.disconnect()
-            self._p = None
-
-    def __del__(self) -> None:
-        self.close()
-
     # ----------------------------------------------------------------- task extras
     def pose(self) -> np.ndarray:
         """[x, y, yaw] of the base (world frame)."""
@@ -186,12 +172,9 @@ class HuskyNavEnv:
         return self._onboard_camera()
 
     def camera_info(self) -> dict[str, dict]:
-        f = self.image_size / (2.0 * math.tan(math.radians(ONBOARD_FOV) / 2.0))
-        c = self.image_size / 2.0
         cams = {
             "rgb": {"type": "onboard_forward", "mount_xyz": [0.35, 0.0, 0.55], "pitch_deg": -12,
-                    "fov_deg": ONBOARD_FOV, "fx": f, "fy": f, "cx": c, "cy": c,
-                    "width": self.image_size, "height": self.image_size},
+                    "fov_deg": ONBOARD_FOV, **pinhole_intrinsics(self.image_size, ONBOARD_FOV)},
         }  # fmt: skip
         if self.wrist_camera:
             cams["overhead"] = {"type": "fixed_top_down", **OVERHEAD.to_dict(self.image_size)}
