@@ -40,7 +40,14 @@ TOPICS = {
         ),
     ),
     "/diagnostics": (DiagnosticArray, 10),
-    "/task/episode": (Int32, QoSProfile(depth=10)),
+    "/task/episode": (
+        Int32,
+        QoSProfile(
+            depth=1,
+            reliability=QoSReliabilityPolicy.RELIABLE,
+            durability=QoSDurabilityPolicy.TRANSIENT_LOCAL,
+        ),
+    ),
     "/arm_adapter/holding": (Bool, 10),
 }
 

@@ -153,7 +153,8 @@ def test_ros_grasp_pipeline_flow_watchdog_and_limits(pipeline) -> None:
 @pytest.mark.parametrize("pipeline", [_trained_grasp_model()], indirect=True)
 def test_ros_energy_to_first_subgoal_falls(pipeline) -> None:
     launch, probe, log = pipeline
-    assert _read_event(probe, timeout=170)["event"] == "ready", log.read_text()[-3000:]
+    ready = _read_event(probe, timeout=170)
+    assert ready["event"] == "ready", f"{ready}\n{log.read_text()[-3000:]}"
     probe.stdin.write("energy 20\n")
     probe.stdin.flush()
     energies = _read_event(probe, timeout=40)["energies"]

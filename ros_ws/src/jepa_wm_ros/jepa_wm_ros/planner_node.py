@@ -57,7 +57,7 @@ class PlannerNode(LifecycleNode):
         self.create_subscription(JointState, "/ee_state", self.on_state, 10)
         self.create_subscription(Image, "/goal/image", self.on_goal, LATCHED_QOS)
         self.create_subscription(JointState, "/goal/state", self.on_goal_state, LATCHED_QOS)
-        self.create_subscription(Int32, "/task/episode", self.on_episode, 10)
+        self.create_subscription(Int32, "/task/episode", self.on_episode, LATCHED_QOS)
         if bool(param(self, "autostart", True)):  # no lifecycle manager here: go to active
             self.trigger_configure()
             if self.policy is not None:

@@ -40,7 +40,8 @@ class TaskNode(Node):
         self.exit_when_done = bool(param(self, "exit_when_done", True))
         self.goal_pub = self.create_publisher(Image, "/goal/image", LATCHED_QOS)
         self.goal_state_pub = self.create_publisher(JointState, "/goal/state", LATCHED_QOS)
-        self.episode_pub = self.create_publisher(Int32, "/task/episode", 10)
+        # Latched: a node that joins late (a probe, a restarted planner) still learns the episode.
+        self.episode_pub = self.create_publisher(Int32, "/task/episode", LATCHED_QOS)
         self.status_pub = self.create_publisher(String, "/task/status", 10)
         self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diag, 10)
         self.reset_cli = self.create_client(Trigger, param(self, "reset_service", "/sim/reset"))
