@@ -25,6 +25,7 @@ import numpy as np
 from jepa_wm.config import to_dict
 from jepa_wm.data.store import TrajectoryStore
 from jepa_wm.errors import ConfigError, StoreError
+from sim.seeds import policy_seed
 
 # Keys that must match to append to an existing store.
 _COMPATIBLE_KEYS = ("env", "image_size", "cameras", "policy", "seed_start")
@@ -64,11 +65,6 @@ class CollectConfig:
             raise ConfigError(f"image_size must be one of {IMAGE_SIZES}, got {self.image_size}")
         if self.episodes < 0:
             raise ConfigError(f"episodes must be >= 0, got {self.episodes}")
-
-
-def policy_seed(episode_seed: int) -> int:
-    """The policy's noise seed for an episode, decorrelated from the scene seed."""
-    return int(np.random.SeedSequence([episode_seed, 7]).generate_state(1)[0])
 
 
 def run_collect_episode(

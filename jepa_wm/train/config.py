@@ -49,6 +49,10 @@ class TrainConfig:
     rollout_steps: int = 2
     rollout_weight: float = 1.0
     state_weight: float = 0.5
+    # Joint mode: weight of a linear probe from the frame latent to the frame's own state (L1,
+    # normalised). It makes the encoder carry the arm pose, which a tiny encoder trained from
+    # scratch otherwise drops as hard to predict. >0 makes the encoder not purely self-supervised.
+    state_probe_weight: float = 0.0
     target: str = "stopgrad"
     ema_momentum: float = 0.99
     vicreg_var: float = 1.0
@@ -81,6 +85,8 @@ class TrainConfig:
         for name in ("steps", "batch_size", "val_every", "log_every", "ckpt_every", "frame_skip"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if self.state_probe_weight < 0:
+            raise ValueError("state_probe_weight must be >= 0")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError("val_fraction must be in (0, 1)")
 

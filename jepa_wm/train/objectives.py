@@ -1,7 +1,8 @@
 """Training objectives as modules (so DDP can wrap them): joint/predictor and SSL pre-training.
 
 * :class:`PredictionObjective` - teacher forcing + rollout L1 on layer-normed latents, a state
-  loss, and (when the encoder trains) VICReg variance/covariance on the latents (EB-JEPA).
+  loss, and (when the encoder trains) VICReg variance/covariance on the latents (EB-JEPA) and
+  an optional linear state probe on the latents (``state_probe_weight``).
   The target is the stop-gradient of the online encoder, or an EMA copy of it.
 * :class:`SSLObjective` - VICReg between two augmented views of the same frames (stage 1 of
   the two-stage mode).
@@ -36,6 +37,9 @@ class PredictionObjective(nn.Module):
         self.target_encoder: nn.Module | None = None
         if train_encoder and cfg.target == "ema":
             self.target_encoder = copy.deepcopy(model.encoder).requires_grad_(False)
+        self.state_probe: nn.Linear | None = None
+        if train_encoder and cfg.state_probe_weight > 0:
+            self.state_probe = nn.Linear(model.num_tokens * model.latent_dim, model.state_dim)
         # Frozen parts must not require grad: DDP would wait for their gradients forever.
         model.encoder.requires_grad_(train_encoder)
         model.predictor.requires_grad_(True)
@@ -91,6 +95,9 @@ class PredictionObjective(nn.Module):
             var, cov = vicreg_terms(z.reshape(-1, z.shape[-1]))
             out["var"], out["cov"] = var, cov
             loss = loss + cfg.vicreg_var * var + cfg.vicreg_cov * cov
+        if self.state_probe is not None:
+            out["state_probe"] = F.l1_loss(self.state_probe(z.flatten(2)), s_n)
+            loss = loss + cfg.state_probe_weight * out["state_probe"]
         out["loss"] = loss
         out["latents"] = z.detach()
         return out

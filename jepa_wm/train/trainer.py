@@ -104,6 +104,9 @@ def _optimizer(objective: torch.nn.Module, cfg: TrainConfig, stage: str) -> torc
         )
     if stage in ("predictor", "joint"):
         groups.append({"params": list(model.predictor.parameters()), "lr_scale": 1.0})
+    probe = getattr(objective, "state_probe", None)
+    if probe is not None:
+        groups.append({"params": list(probe.parameters()), "lr_scale": 1.0})
     return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
@@ -224,6 +227,9 @@ class _Loop:
             ema = {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
             if ema and getattr(objective, "target_encoder", None) is not None:
                 objective.target_encoder.load_state_dict(ema)
+            probe = {k[6:]: v for k, v in tensors.items() if k.startswith("probe.")}
+            if probe and getattr(objective, "state_probe", None) is not None:
+                objective.state_probe.load_state_dict(probe)
         wrapped = dist_util.wrap(objective, self.device)
         if name == "predictor" and cfg.cache_latents:
             self._use_cached_latents()
@@ -338,6 +344,11 @@ class _Loop:
         if target is not None:
             tensors.update(
                 {f"ema.{k}": v.detach().cpu().contiguous() for k, v in target.state_dict().items()}
+            )
+        probe = getattr(objective, "state_probe", None)
+        if probe is not None:
+            tensors.update(
+                {f"probe.{k}": v.detach().cpu().contiguous() for k, v in probe.state_dict().items()}
             )
         best = None if math.isinf(state.best_val) else state.best_val
         info = {

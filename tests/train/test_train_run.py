@@ -209,3 +209,30 @@ def test_init_from_fine_tunes_the_predictor_on_a_frozen_encoder(
         assert torch.equal(v, b.encoder.state_dict()[k])
     assert not torch.equal(a.predictor.latent_head.weight, b.predictor.latent_head.weight)
     assert any(r.get("event") == "cached_latents" for r in _log(tmp_path / "b"))
+
+
+def test_state_probe_trains_the_encoder_and_resumes(
+    synth_store: Path, fast_cfg: Path, tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file
+
+    run = tmp_path / "run"
+    over = {"steps": 10, "state_probe_weight": 1.0}
+    train(load_train_config(fast_cfg, over), [synth_store], run, progress=False)
+    rows = [r for r in _log(run) if "loss" in r]
+    assert all(r["state_probe"] > 0 for r in rows)
+    saved = load_file(run / "train_state.safetensors")
+    probe = {k: v for k, v in saved.items() if k.startswith("probe.")}
+    assert set(probe) == {"probe.weight", "probe.bias"}
+    # The resumed run starts from the saved probe, and keeps training it.
+    train(
+        load_train_config(fast_cfg, {**over, "steps": 20}),
+        [synth_store],
+        run,
+        resume=True,
+        progress=False,
+    )
+    again = load_file(run / "train_state.safetensors")
+    assert not torch.equal(again["probe.weight"], probe["probe.weight"])
+    with pytest.raises(ConfigError, match="state_probe_weight"):
+        load_train_config(fast_cfg, {"state_probe_weight": -1.0})

@@ -4,21 +4,23 @@ Publishes  /camera/image_raw (rgb8), /camera/camera_info (intrinsics from env.ca
            /joint_states (arm) or /odom (base); /sim/state (JointState named after
            env.state_names: the env's own state, e.g. the 7-D ee state of a Franka task) and
            /sim/action (Float64MultiArray: the applied, clipped action of each control step,
-           sent right after the frame it was computed from); with ``driver:=expert`` also
+           sent right after the frame it was computed from); with a scripted driver also
            /episode_active (std_msgs/Bool, latched; true = episode start, false = stop).
 Subscribes /arm_controller/joint_trajectory (JointTrajectory; the last point is the target),
            /gripper_controller/command (std_msgs/Float64: finger opening in metres; control_msgs
            is not available as a wheel here), /cmd_vel (Twist, or TwistStamped with
-           ``twist_stamped:=true``). Commands are ignored with ``driver:=expert``.
+           ``twist_stamped:=true``). Commands are ignored with a scripted driver.
 Services   ~/reset (std_srvs/Trigger: re-draws the scene from ``seed`` + the number of earlier
            resets; the reply message is ``seed=N``), ~/success (std_srvs/Trigger: ground truth,
            for evaluation only; a real robot has no such service).
 Parameters env, seed, image_size, rate_hz (0 = the env's fps), robot, lockstep (step only
            when a new command arrived: the sim then waits for a slow planner), video (an mp4
            path: every stepped camera frame is written there), driver (``external``: the
-           command topics drive the sim; ``expert``: each tick applies env.expert_action() and
-           an episode ends on success or after ``max_steps`` (0 = the env's), then the sim resets
-           to the next seed; for recording demonstrations, see launch/record_sim.launch.yaml).
+           command topics drive the sim; ``expert``, ``mixed`` or ``random``: the scripted
+           policy of sim.policies drives it, seeded per episode as ``jepa-wm collect`` seeds it;
+           an episode ends ``tail_steps`` steps after its first success or after ``max_steps``
+           (0 = the env's), then the sim resets to the next seed; for recording training data,
+           see launch/record_sim.launch.yaml).
 """
 
 from __future__ import annotations
@@ -38,13 +40,15 @@ from jepa_wm_ros.common import LATCHED_QOS, param, run_node
 from jepa_wm_ros.conversions import camera_info_msg, rgb_to_msg, vector_msg
 from jepa_wm_ros.sim_bridge import camera_matrix
 
-DRIVERS = ("external", "expert")
+SCRIPTED = ("expert", "mixed", "random")  # sim.policies names, run inside the node
+DRIVERS = ("external", *SCRIPTED)
 
 
 class SimNode(Node):
     def __init__(self) -> None:
         super().__init__("sim_node")
         from hardware.limits import load_robot
+        from sim.policies import make_policy
         from sim.registry import ENV_NAMES, make_env
 
         self.env_name = param(self, "env", "franka-grasp")
@@ -60,20 +64,23 @@ class SimNode(Node):
         self.env = make_env(self.env_name, image_size=int(param(self, "image_size", 64)))
         self.k = camera_matrix(self.env.camera_info()["rgb"])
         self.max_steps = int(param(self, "max_steps", 0)) or int(self.env.max_steps)
-        self.resets, self.steps = 0, 0
+        self.tail_steps = int(param(self, "tail_steps", 5))  # as `jepa-wm collect`
+        self.resets, self.steps, self.success_at = 0, 0, None
+        self.scripted = self.driver in SCRIPTED
+        self.policy = make_policy(self.driver, self.env, self.seed0) if self.scripted else None
         self.q_target: np.ndarray | None = None
         self.opening: float | None = None
         self.twist = np.zeros(2)
         self.fresh_command = False
         self._make_io()
-        self.env.reset(seed=self.seed0)
+        self.reset_env(self.seed0)
         self.video = None
         video = param(self, "video", "")
         if video:
             from jepa_wm_ros.sim_bridge import VideoSink
 
             self.video = VideoSink(str(video), float(self.env.fps))
-        if self.driver == "expert":
+        if self.scripted:
             self.mark_episode(True)
         rate = float(param(self, "rate_hz", 0.0)) or float(self.env.fps)
         self.period_ns = int(round(1e9 / rate))
@@ -88,7 +95,7 @@ class SimNode(Node):
         self.info_pub = self.create_publisher(CameraInfo, "/camera/camera_info", 1)
         self.state_pub = self.create_publisher(JointState, "/sim/state", 10)
         self.action_pub = self.create_publisher(Float64MultiArray, "/sim/action", 10)
-        if self.driver == "expert":
+        if self.scripted:
             self.episode_pub = self.create_publisher(Bool, "/episode_active", LATCHED_QOS)
         if self.is_arm:
             from jepa_wm_ros.sim_bridge import ArmSimBridge
@@ -131,8 +138,8 @@ class SimNode(Node):
 
     # -- control loop ---------------------------------------------------------------------------
     def tick(self) -> None:
-        if self.driver == "expert":
-            self.expert_tick()
+        if self.scripted:
+            self.scripted_tick()
             return
         if not self.lockstep or self.fresh_command:
             if self.is_arm:
@@ -145,27 +152,33 @@ class SimNode(Node):
                 self.video.write(self.env.get_observation().rgb)
         self.publish()
 
-    def expert_tick(self) -> None:
-        """Frame t and the expert's action a_t, then one control step.
+    def scripted_tick(self) -> None:
+        """Frame t and the scripted policy's action a_t, then one control step.
 
         Everything of tick k is stamped with its scheduled time ``t0 + k / rate_hz`` (not the
         late wall time), and a_t (headerless, so a recorder logs it on arrival) is published
         before the frame is rendered: a_t then always lands in [stamp_t, stamp_t + period),
         where bag2zarr looks for it, and every frame sits on its own slot of the bag2zarr grid
         however late a tick runs on a loaded CPU (no frame is decimated, so consecutive frames
-        of the store are consecutive control steps). The frame that ends an episode (success or
-        max_steps) gets a zero action, as in a store collected directly (jepa_wm.app.collect);
-        then the sim resets to the next seed.
+        of the store are consecutive control steps). Episodes end as in jepa_wm.app.collect
+        (``tail_steps`` after the first success, or ``max_steps``), and the frame that ends one
+        gets a zero action; then the sim resets to the next seed.
         """
         stamp = self.scheduled_stamp()
-        if self.env.is_success() or self.steps >= self.max_steps:
+        if self.success_at is None and self.steps > 0 and self.env.is_success():
+            self.success_at = self.steps - 1  # the index of the action that reached it
+        tail_done = self.success_at is not None and self.steps - 1 - self.success_at >= max(
+            self.tail_steps, 0
+        )
+        if tail_done or self.steps >= self.max_steps:
             self.publish_action(np.zeros(self.env.action_spec.dim))
             self.publish(stamp)
             self.mark_episode(False)
             self.next_seed()
             self.mark_episode(True)
             return
-        action = self.env.action_spec.clip(self.env.expert_action())  # what send_action applies
+        # Scripted policies read privileged sim state, not the observation or a goal image.
+        action = self.env.action_spec.clip(np.asarray(self.policy(None, None)))  # as applied
         self.publish_action(action)
         self.publish(stamp)
         self.env.send_action(action)
@@ -206,14 +219,21 @@ class SimNode(Node):
     # -- services -------------------------------------------------------------------------------
     def next_seed(self) -> int:
         """Reset to the next seed: ``seed`` + the number of earlier resets (the first ~/reset
-        keeps ``seed``); with the expert driver the first episode already ran on ``seed``."""
+        keeps ``seed``); with a scripted driver the first episode already ran on ``seed``."""
         self.resets += 1
-        seed = self.seed0 + self.resets - (0 if self.driver == "expert" else 1)
-        self.env.reset(seed=seed)
+        seed = self.seed0 + self.resets - (0 if self.scripted else 1)
+        self.reset_env(seed)
         self.q_target, self.opening, self.twist = None, None, np.zeros(2)
-        self.steps = 0
         self.get_logger().info(f"reset to seed {seed}")
         return seed
+
+    def reset_env(self, seed: int) -> None:
+        from sim.seeds import policy_seed
+
+        self.env.reset(seed=seed)
+        self.steps, self.success_at = 0, None
+        if self.policy is not None:
+            self.policy.reset(seed=policy_seed(seed))
 
     def on_reset(self, _req: Trigger.Request, res: Trigger.Response) -> Trigger.Response:
         seed = self.next_seed()
