@@ -70,4 +70,9 @@ def run(args: argparse.Namespace) -> int:
             f"L2 {rec['model']['l2']:.4f} vs random {rec['random']['l2']:.4f} "
             f"(ratio {rec['error_ratio_vs_random']:.2f}), correlation {rec['correlation']}"
         )
+        if "xyz_error_ratio_vs_random" in rec:
+            print(
+                f"  xyz only: {rec['model']['xyz_l2_cm']:.2f} cm vs random "
+                f"{rec['random']['xyz_l2_cm']:.2f} cm (ratio {rec['xyz_error_ratio_vs_random']:.2f})"
+            )
     return 0
