@@ -52,3 +52,12 @@ def test_bad_yaml_is_a_clear_error(tmp_path: Path) -> None:
         load_config(Outer, tmp_path / "bad.yaml")
     with pytest.raises(ConfigError, match="not found"):
         load_config(Outer, tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parents[1] / "jepa_wm" / "configs").glob("*.yaml"))
+)
+def test_shipped_training_configs_load(path: Path) -> None:
+    from jepa_wm.train.config import load_train_config
+
+    load_train_config(path)  # unknown or invalid keys raise ConfigError

@@ -26,6 +26,9 @@ class EncoderConfig:
     image_size: int = 64
     dim: int = 32
     channels: tuple[int, ...] = (16, 32, 64)
+    # conv only: downsample by average pooling after unstrided convs (anti-aliased, so a 1-px
+    # move of the arm changes the features smoothly) instead of stride-2 convs (~4x the FLOPs).
+    antialias: bool = False
     pool_grid: int = 4
     patch_size: int = 8
     depth: int = 4

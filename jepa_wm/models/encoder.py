@@ -34,7 +34,8 @@ def preprocess(rgb: torch.Tensor, image_size: int) -> torch.Tensor:
 
 
 class ConvEncoder(nn.Module):
-    """Strided 3x3 convs (each halves the side), a 1x1 projection to ``dim``, pooled grid.
+    """3x3 convs that each halve the side (strided, or average-pooled with ``antialias``), a 1x1
+    projection to ``dim``, pooled grid.
 
     [N, 3, S, S] -> [N, pool_grid**2, dim].
     """
@@ -44,7 +45,11 @@ class ConvEncoder(nn.Module):
         layers: list[nn.Module] = []
         c_in = 3
         for c in cfg.channels:
-            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.GroupNorm(8, c), nn.GELU()]
+            if cfg.antialias:
+                conv, down = nn.Conv2d(c_in, c, 3, padding=1), [nn.AvgPool2d(2)]
+            else:
+                conv, down = nn.Conv2d(c_in, c, 3, stride=2, padding=1), []
+            layers += [conv, nn.GroupNorm(8, c), nn.GELU(), *down]
             c_in = c
         # One unstrided conv mixes neighbours at the final resolution before the projection.
         layers += [nn.Conv2d(c_in, c_in, 3, padding=1), nn.GroupNorm(8, c_in), nn.GELU()]

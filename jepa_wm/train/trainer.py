@@ -14,6 +14,7 @@ DistributedDataParallel (gloo on CPU, nccl on CUDA); rank 0 alone writes files.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -27,6 +28,7 @@ from torch.utils.data import DataLoader, RandomSampler, Subset
 from jepa_wm.config import save_config
 from jepa_wm.errors import CheckpointError, ConfigError
 from jepa_wm.models.checkpoint import META, load_encoder_weights, load_world_model, save_checkpoint
+from jepa_wm.models.config import ModelConfig
 from jepa_wm.models.world_model import JepaWorldModel
 from jepa_wm.train import distributed as dist_util
 from jepa_wm.train.config import TrainConfig
@@ -127,15 +129,27 @@ def _init_model(cfg: TrainConfig, data: TrainData, out: Path, resume: bool) -> J
         # init_from keeps the checkpoint's normalisation stats: its predictor was trained on them.
         model = load_world_model(source).train()
         if model.config != mcfg:
-            raise CheckpointError(
-                f"{source}: the saved model config differs from this run's config"
-            )
+            if resume or _with_context(model.config, 1) != _with_context(mcfg, 1):
+                raise CheckpointError(
+                    f"{source}: the saved model config differs from this run's config"
+                )
+            # Only the attention window differs: the weights fit, so a Markov predictor can be
+            # fine-tuned into one with a longer context.
+            widened = JepaWorldModel(mcfg)
+            widened.load_state_dict(model.state_dict())
+            model = widened.train()
         return model
     model = JepaWorldModel(mcfg)
     model.set_normalization(data.stats)
     if cfg.encoder_init:
         load_encoder_weights(model, cfg.encoder_init)
     return model
+
+
+def _with_context(cfg: ModelConfig, context_len: int) -> ModelConfig:
+    return dataclasses.replace(
+        cfg, predictor=dataclasses.replace(cfg.predictor, context_len=context_len)
+    )
 
 
 def _log(out: Path, rank: int, record: dict[str, Any]) -> None:

@@ -236,3 +236,19 @@ def test_state_probe_trains_the_encoder_and_resumes(
     assert not torch.equal(again["probe.weight"], probe["probe.weight"])
     with pytest.raises(ConfigError, match="state_probe_weight"):
         load_train_config(fast_cfg, {"state_probe_weight": -1.0})
+
+
+def test_init_from_widens_a_markov_predictor_but_refuses_other_changes(
+    synth_store: Path, fast_cfg: Path, tmp_path: Path
+) -> None:
+    train(load_train_config(fast_cfg, {"steps": 5}), [synth_store], tmp_path / "a", progress=False)
+    base = {"steps": 5, "mode": "two_stage", "pretrain_steps": 0, "init_from": str(tmp_path / "a")}
+    model = dict(load_train_config(fast_cfg).model)
+    wide = {**model, "predictor": {**model["predictor"], "context_len": 2}}
+    train(load_train_config(fast_cfg, {**base, "model": wide}), [synth_store], tmp_path / "b",
+          progress=False)  # fmt: skip
+    assert load_world_model(tmp_path / "b").context_len == 2
+    deeper = {**model, "predictor": {**model["predictor"], "depth": 3}}
+    with pytest.raises(CheckpointError, match="config differs"):
+        train(load_train_config(fast_cfg, {**base, "model": deeper}), [synth_store],
+              tmp_path / "c", progress=False)  # fmt: skip
