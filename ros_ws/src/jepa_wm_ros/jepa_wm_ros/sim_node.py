@@ -167,8 +167,10 @@ class SimNode(Node):
         stamp = self.scheduled_stamp()
         if self.success_at is None and self.steps > 0 and self.env.is_success():
             self.success_at = self.steps - 1  # the index of the action that reached it
-        tail_done = self.success_at is not None and self.steps - 1 - self.success_at >= max(
-            self.tail_steps, 0
+        tail_done = (  # a negative tail_steps never ends an episode early, as in `collect`
+            self.success_at is not None
+            and self.tail_steps >= 0
+            and self.steps - 1 - self.success_at >= self.tail_steps
         )
         if tail_done or self.steps >= self.max_steps:
             self.publish_action(np.zeros(self.env.action_spec.dim))
