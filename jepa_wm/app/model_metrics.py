@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from jepa_wm.errors import ConfigError
 from jepa_wm.models.world_model import JepaWorldModel
 from planners.costs import CostConfig, make_cost
 from planners.interfaces import Goal, Prediction
@@ -73,7 +74,10 @@ def action_recovery(
         return Prediction(latents=lat, states=st)
 
     opts = {"seed": seed, **(planner_overrides or {})}
-    plan = make_planner(planner, rollout, cost, low, high, horizon=1, device=device, **opts)
+    try:
+        plan = make_planner(planner, rollout, cost, low, high, horizon=1, device=device, **opts)
+    except ValueError as exc:  # an unknown planner or option: the user's input, not a bug
+        raise ConfigError(f"action recovery: {exc}") from None
     idx = np.linspace(0, len(dataset) - 1, min(transitions, len(dataset))).astype(int)
     rng = np.random.default_rng(seed)
     found, true, rand = [], [], []
@@ -94,6 +98,7 @@ def action_recovery(
     report = {
         "transitions": len(f),
         "planner": planner,
+        "planner_options": dict(planner_overrides or {}),
         "model": _errors(f, t, action_names),
         "random": _errors(r, t, action_names),
         "correlation": _correlation(f, t),
@@ -135,6 +140,7 @@ def evaluate_checkpoint(
     max_clips: int = 512,
     transitions: int = 100,
     planner: str = "cem",
+    planner_options: dict[str, Any] | None = None,
     all_episodes: bool = False,
     device: torch.device | str = "cpu",
 ) -> dict[str, Any]:
@@ -172,6 +178,7 @@ def evaluate_checkpoint(
             high,
             transitions=transitions,
             planner=planner,
+            planner_overrides=planner_options,
             action_names=names,
             device=device,
         )

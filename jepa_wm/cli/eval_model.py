@@ -30,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--planner", default="cem", help="planner for action recovery")
     parser.add_argument(
+        "--planner-options",
+        help="YAML mapping of that planner's options (e.g. samples: 400, iterations: 6)",
+    )
+    parser.add_argument(
         "--all-episodes",
         action="store_true",
         help="evaluate on every episode (for stores never seen in training)",
@@ -42,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from jepa_wm.app.model_metrics import evaluate_checkpoint
+    from jepa_wm.config import read_yaml
 
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
     report = evaluate_checkpoint(
@@ -51,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         max_clips=args.max_clips,
         transitions=args.transitions,
         planner=args.planner,
+        planner_options=read_yaml(args.planner_options) if args.planner_options else None,
         all_episodes=args.all_episodes,
         device=args.device,
     )

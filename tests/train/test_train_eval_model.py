@@ -15,6 +15,8 @@ def test_eval_model_json_report(synth_store: Path, fast_cfg: Path, tmp_path: Pat
         load_train_config(fast_cfg, {"steps": 5}), [synth_store], tmp_path / "run", progress=False
     )
     capsys.readouterr()
+    opts = tmp_path / "cem.yaml"
+    opts.write_text("samples: 32\niterations: 2\ntopk: 4\n")
     rc = main(
         [
             "eval-model",
@@ -26,11 +28,14 @@ def test_eval_model_json_report(synth_store: Path, fast_cfg: Path, tmp_path: Pat
             "3",
             "--transitions",
             "8",
+            "--planner-options",
+            str(opts),
             "--json",
         ]
     )
     assert rc == 0
     rep = json.loads(capsys.readouterr().out)
+    assert rep["action_recovery"]["planner_options"] == {"samples": 32, "iterations": 2, "topk": 4}
     lat = rep["latent"]
     assert len(lat["model_l1"]) == len(lat["copy_l1"]) == 3 and lat["clips"] > 0
     assert 1.0 <= lat["rankme"] <= 32
@@ -45,3 +50,15 @@ def test_eval_model_missing_checkpoint_is_one_line(
     rc = main(["eval-model", "--checkpoint", str(tmp_path / "nope"), "--data", str(synth_store)])
     err = capsys.readouterr().err
     assert rc == 1 and "checkpoint not found" in err and "Traceback" not in err
+
+
+def test_eval_model_bad_planner_option_is_one_line(
+    synth_store: Path, fast_cfg: Path, tmp_path: Path, capsys
+) -> None:
+    train(load_train_config(fast_cfg, {"steps": 2}), [synth_store], tmp_path / "r", progress=False)
+    opts = tmp_path / "bad.yaml"
+    opts.write_text("sample: 32\n")  # the option is "samples"
+    args = ["eval-model", "--checkpoint", str(tmp_path / "r"), "--data", str(synth_store)]
+    assert main([*args, "--planner-options", str(opts)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "sample" in err and "Traceback" not in err and len(err.splitlines()) == 1, err
