@@ -104,9 +104,8 @@ def action_recovery(
         "correlation": _correlation(f, t),
     }
     report["error_ratio_vs_random"] = report["model"]["l2"] / max(report["random"]["l2"], 1e-12)
-    if (
-        "xyz_l2_cm" in report["model"]
-    ):  # the translation part alone (rotations barely show at 64 px)
+    # The translation part alone: rotations of a few degrees barely show in a 64 px image.
+    if "xyz_l2_cm" in report["model"]:
         ratio = report["model"]["xyz_l2_cm"] / max(report["random"]["xyz_l2_cm"], 1e-12)
         report["xyz_error_ratio_vs_random"] = ratio
     return report
