@@ -33,6 +33,36 @@ class PlannerConfig:
             raise ValueError(f"fixed_dims must be non-negative indices, got {self.fixed_dims}")
 
 
+@dataclasses.dataclass(frozen=True)
+class SamplingConfig(PlannerConfig):
+    """Options of the sampling planners: ``samples`` plans per iteration, ``iterations``."""
+
+    samples: int = 200
+    iterations: int = 3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.samples < 1 or self.iterations < 1:
+            raise ValueError("samples and iterations must be >= 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class EliteConfig(SamplingConfig):
+    """Elite-refit sampling planners (CEM, iCEM): ``topk`` elites refit a Gaussian whose
+    init_std / min_std are fractions of the half action range."""
+
+    topk: int = 20
+    init_std: float = 0.5
+    min_std: float = 0.02
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 1 <= self.topk <= self.samples:
+            raise ValueError(f"topk must be in [1, samples={self.samples}], got {self.topk}")
+        if self.init_std <= 0 or self.min_std < 0:
+            raise ValueError("init_std must be > 0 and min_std >= 0")
+
+
 class BasePlanner(Planner):
     """A planner with a frozen config, a private generator, bounds and the NaN policy."""
 

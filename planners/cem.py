@@ -13,22 +13,17 @@ from typing import Any
 
 import torch
 
-from planners.base import BasePlanner, PlannerConfig, drop_nan
+from planners.base import BasePlanner, EliteConfig, drop_nan
 from planners.interfaces import Goal, PlanResult
 
 
 @dataclasses.dataclass(frozen=True)
-class CEMConfig(PlannerConfig):
+class CEMConfig(EliteConfig):
     """samples N per iteration; topk elites; init_std as a fraction of the half action range;
     momentum_* weights the OLD statistic; min_std floors the std (fraction of half range);
     include_mean evaluates the current mean as one of the N samples (so a good warm start is
     never lost); return_best returns the best sample instead of the mean."""
 
-    samples: int = 200
-    iterations: int = 3
-    topk: int = 20
-    init_std: float = 0.5
-    min_std: float = 0.02
     momentum_mean: float = 0.15
     momentum_std: float = 0.15
     include_mean: bool = True
@@ -36,14 +31,8 @@ class CEMConfig(PlannerConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.samples < 1 or self.iterations < 1:
-            raise ValueError("samples and iterations must be >= 1")
-        if not 1 <= self.topk <= self.samples:
-            raise ValueError(f"topk must be in [1, samples={self.samples}], got {self.topk}")
         if not (0.0 <= self.momentum_mean < 1.0 and 0.0 <= self.momentum_std < 1.0):
             raise ValueError("momentum_mean and momentum_std must be in [0, 1)")
-        if self.init_std <= 0 or self.min_std < 0:
-            raise ValueError("init_std must be > 0 and min_std >= 0")
 
 
 class CEMPlanner(BasePlanner):

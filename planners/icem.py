@@ -14,39 +14,28 @@ from typing import Any
 
 import torch
 
-from planners.base import BasePlanner, PlannerConfig, drop_nan
+from planners.base import BasePlanner, EliteConfig, drop_nan
 from planners.interfaces import Goal, PlanResult
 
 
 @dataclasses.dataclass(frozen=True)
-class ICEMConfig(PlannerConfig):
+class ICEMConfig(EliteConfig):
     """samples: first-iteration population; population_decay: divisor per iteration (floored at
     2 * topk); beta: noise colour exponent; keep_fraction: share of the elites reused next
     iteration; momentum weights the OLD mean/std; init_std/min_std as fractions of half range."""
 
-    samples: int = 200
-    iterations: int = 3
-    topk: int = 20
     beta: float = 2.0
     population_decay: float = 1.25
     keep_fraction: float = 0.3
-    init_std: float = 0.5
-    min_std: float = 0.02
     momentum: float = 0.1
     return_best: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.samples < 1 or self.iterations < 1:
-            raise ValueError("samples and iterations must be >= 1")
-        if not 1 <= self.topk <= self.samples:
-            raise ValueError(f"topk must be in [1, samples={self.samples}], got {self.topk}")
         if self.beta < 0 or self.population_decay < 1.0:
             raise ValueError("beta must be >= 0 and population_decay >= 1")
         if not (0.0 <= self.keep_fraction <= 1.0 and 0.0 <= self.momentum < 1.0):
             raise ValueError("keep_fraction must be in [0, 1] and momentum in [0, 1)")
-        if self.init_std <= 0 or self.min_std < 0:
-            raise ValueError("init_std must be > 0 and min_std >= 0")
 
 
 def colored_noise(

@@ -13,17 +13,15 @@ from typing import Any
 
 import torch
 
-from planners.base import BasePlanner, PlannerConfig, drop_nan
+from planners.base import BasePlanner, SamplingConfig, drop_nan
 from planners.interfaces import Goal, PlanResult
 
 
 @dataclasses.dataclass(frozen=True)
-class MPPIConfig(PlannerConfig):
+class MPPIConfig(SamplingConfig):
     """samples per iteration; noise_std as a fraction of the half action range; temperature of
     the softmin; momentum weights the OLD mean; normalize rescales costs to [0, 1] first."""
 
-    samples: int = 200
-    iterations: int = 3
     noise_std: float = 0.5
     temperature: float = 0.05
     momentum: float = 0.0
@@ -31,8 +29,6 @@ class MPPIConfig(PlannerConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.samples < 1 or self.iterations < 1:
-            raise ValueError("samples and iterations must be >= 1")
         if self.noise_std <= 0 or self.temperature <= 0:
             raise ValueError("noise_std and temperature must be > 0")
         if not 0.0 <= self.momentum < 1.0:
