@@ -136,6 +136,20 @@ class BasePlanner(Planner):
             raise ValueError(f"cost returned {costs.shape[0]} values for {actions.shape[0]} plans")
         return costs.to(self.device)
 
+    def score(
+        self, context: Any, goal: Goal, samples: torch.Tensor, info: dict[str, Any]
+    ) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Project ``samples`` [N, H, A] into bounds and cost them in one rollout call.
+
+        Returns (projected samples, costs [N] with NaN/inf as +inf, number of such costs) and
+        adds N to ``info["rollouts"]`` and the bad count to ``info["dropped_nan"]``.
+        """
+        samples = self.project(samples)
+        costs, n_bad = drop_nan(self.evaluate(context, goal, samples))
+        info["dropped_nan"] += n_bad
+        info["rollouts"] += samples.shape[0]
+        return samples, costs, n_bad
+
     def all_nan_result(self, info: dict[str, Any]) -> PlanResult:
         """Every sample was NaN: command no motion and say so."""
         warnings.warn(

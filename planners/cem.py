@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from planners.base import BasePlanner, EliteConfig, drop_nan
+from planners.base import BasePlanner, EliteConfig
 from planners.interfaces import Goal, PlanResult
 
 
@@ -54,10 +54,7 @@ class CEMPlanner(BasePlanner):
             samples = mean + std * self.randn(cfg.samples, self.horizon, self.action_dim)
             if cfg.include_mean:
                 samples[0] = mean
-            samples = self.project(samples)
-            costs, n_bad = drop_nan(self.evaluate(context, goal, samples))
-            info["dropped_nan"] += n_bad
-            info["rollouts"] += cfg.samples
+            samples, costs, n_bad = self.score(context, goal, samples, info)
             if n_bad == cfg.samples:
                 if best_cost == float("inf"):
                     return self.all_nan_result(info)

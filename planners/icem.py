@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from planners.base import BasePlanner, EliteConfig, drop_nan
+from planners.base import BasePlanner, EliteConfig
 from planners.interfaces import Goal, PlanResult
 
 
@@ -89,10 +89,7 @@ class ICEMPlanner(BasePlanner):
             samples = mean + std * noise
             if it == cfg.iterations - 1 or it == 0:
                 samples[0] = mean  # the mean (or warm start) always gets evaluated
-            samples = self.project(samples)
-            costs, n_bad = drop_nan(self.evaluate(context, goal, samples))
-            info["dropped_nan"] += n_bad
-            info["rollouts"] += n
+            samples, costs, _ = self.score(context, goal, samples, info)
             info["population"].append(n)
             pool = torch.cat([samples, kept])
             pool_costs = torch.cat([costs, kept_costs])

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from planners.base import BasePlanner, PlannerConfig, drop_nan
+from planners.base import BasePlanner, PlannerConfig
 from planners.interfaces import Goal, PlanResult
 
 
@@ -42,12 +42,10 @@ class RandomShootingPlanner(BasePlanner):
         best_cost, best_plan = float("inf"), None
         for _ in range(cfg.iterations):
             u = self.rand(cfg.samples, self.horizon, self.action_dim)
-            samples = self.project(self.action_low + u * (self.action_high - self.action_low))
+            samples = self.action_low + u * (self.action_high - self.action_low)
             if warm_start is not None:
                 samples[0] = self.initial_mean(warm_start)
-            costs, n_bad = drop_nan(self.evaluate(context, goal, samples))
-            info["dropped_nan"] += n_bad
-            info["rollouts"] += cfg.samples
+            samples, costs, n_bad = self.score(context, goal, samples, info)
             if n_bad < cfg.samples:
                 i = int(torch.argmin(costs))
                 if float(costs[i]) < best_cost:
