@@ -146,6 +146,16 @@ def _init_model(cfg: TrainConfig, data: TrainData, out: Path, resume: bool) -> J
     return model
 
 
+def _resumable_parts(objective: torch.nn.Module) -> dict[str, torch.nn.Module]:
+    """Trained parts of the objective outside the model, by train-state key prefix: the EMA
+    target encoder (``ema``) and the joint-mode state probe (``probe``), when present."""
+    parts = {
+        "ema": getattr(objective, "target_encoder", None),
+        "probe": getattr(objective, "state_probe", None),
+    }
+    return {prefix: m for prefix, m in parts.items() if m is not None}
+
+
 def _with_context(cfg: ModelConfig, context_len: int) -> ModelConfig:
     return dataclasses.replace(
         cfg, predictor=dataclasses.replace(cfg.predictor, context_len=context_len)
@@ -238,12 +248,14 @@ class _Loop:
         if saved is not None:
             tensors, doc = saved
             restore_optimizer(opt, tensors, doc["optimizer"])
-            ema = {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
-            if ema and getattr(objective, "target_encoder", None) is not None:
-                objective.target_encoder.load_state_dict(ema)
-            probe = {k[6:]: v for k, v in tensors.items() if k.startswith("probe.")}
-            if probe and getattr(objective, "state_probe", None) is not None:
-                objective.state_probe.load_state_dict(probe)
+            for prefix, module in _resumable_parts(objective).items():
+                part = {
+                    k[len(prefix) + 1 :]: v
+                    for k, v in tensors.items()
+                    if k.startswith(prefix + ".")
+                }
+                if part:
+                    module.load_state_dict(part)
         wrapped = dist_util.wrap(objective, self.device)
         if name == "predictor" and cfg.cache_latents:
             self._use_cached_latents()
@@ -354,15 +366,12 @@ class _Loop:
         tensors, opt_meta = (
             optimizer_tensors(opt) if opt is not None else ({}, {"param_groups": [], "scalars": {}})
         )
-        target = getattr(objective, "target_encoder", None)
-        if target is not None:
+        for prefix, module in _resumable_parts(objective).items():
             tensors.update(
-                {f"ema.{k}": v.detach().cpu().contiguous() for k, v in target.state_dict().items()}
-            )
-        probe = getattr(objective, "state_probe", None)
-        if probe is not None:
-            tensors.update(
-                {f"probe.{k}": v.detach().cpu().contiguous() for k, v in probe.state_dict().items()}
+                {
+                    f"{prefix}.{k}": v.detach().cpu().contiguous()
+                    for k, v in module.state_dict().items()
+                }
             )
         best = None if math.isinf(state.best_val) else state.best_val
         info = {
