@@ -54,6 +54,10 @@ class TrainConfig:
     # scratch otherwise drops as hard to predict. >0 makes the encoder not purely self-supervised.
     state_probe_weight: float = 0.0
     target: str = "stopgrad"
+    # Joint mode: shift each training clip by up to this many pixels (the same shift for every
+    # frame of the clip, edges replicated), so the encoder sees more camera placements than the
+    # store holds without breaking the frame-to-frame motion. 0 = off; validation never shifts.
+    clip_shift: int = 0
     ema_momentum: float = 0.99
     vicreg_var: float = 1.0
     vicreg_cov: float = 0.04
@@ -85,6 +89,8 @@ class TrainConfig:
         for name in ("steps", "batch_size", "val_every", "log_every", "ckpt_every", "frame_skip"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if self.clip_shift < 0:
+            raise ValueError("clip_shift must be >= 0")
         if self.state_probe_weight < 0:
             raise ValueError("state_probe_weight must be >= 0")
         if not 0.0 < self.val_fraction < 1.0:

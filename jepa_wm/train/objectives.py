@@ -65,6 +65,8 @@ class PredictionObjective(nn.Module):
             if self.train_encoder:
                 raise ValueError("cached latents can only be used with a frozen encoder")
             return rgb, rgb
+        if self.training and self.train_encoder and self.cfg.clip_shift > 0:
+            rgb = shift_clips(rgb, self.cfg.clip_shift)
         if not self.train_encoder:
             self.model.encoder.eval()
             with torch.no_grad():
@@ -101,6 +103,18 @@ class PredictionObjective(nn.Module):
         out["loss"] = loss
         out["latents"] = z.detach()
         return out
+
+
+def shift_clips(rgb: torch.Tensor, max_shift: int) -> torch.Tensor:
+    """Translate each clip of uint8 rgb [B,T,H,W,3] by its own random (dy, dx) in
+    [-max_shift, max_shift], the same for all T frames; edge pixels are replicated."""
+    b, t, h, w = rgb.shape[:4]
+    dy, dx = torch.randint(-max_shift, max_shift + 1, (2, b), device=rgb.device)
+    rows = (torch.arange(h, device=rgb.device)[None] + dy[:, None]).clamp_(0, h - 1)  # [B, H]
+    cols = (torch.arange(w, device=rgb.device)[None] + dx[:, None]).clamp_(0, w - 1)  # [B, W]
+    bi = torch.arange(b, device=rgb.device)[:, None, None, None]
+    ti = torch.arange(t, device=rgb.device)[None, :, None, None]
+    return rgb[bi, ti, rows[:, None, :, None], cols[:, None, None, :]]
 
 
 def augment(x: torch.Tensor, max_shift: int = 4) -> torch.Tensor:

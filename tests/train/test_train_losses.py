@@ -40,3 +40,21 @@ def test_vicreg_and_rankme_detect_collapse() -> None:
     v_bad, _ = vicreg_terms(collapsed + 1e-3 * torch.randn(512, 16))
     assert v_ok < 0.05 < v_bad
     assert rankme(spread) > 14 and rankme(collapsed) < 1.5
+
+
+def test_shift_clips_moves_every_frame_of_a_clip_alike() -> None:
+    from jepa_wm.train.objectives import shift_clips
+
+    torch.manual_seed(0)
+    rgb = torch.randint(0, 256, (6, 3, 10, 10, 3), dtype=torch.uint8)
+    out = shift_clips(rgb, 2)
+    assert out.shape == rgb.shape and out.dtype == torch.uint8
+    for b in range(len(rgb)):
+        matches = []
+        for dy in range(-2, 3):
+            for dx in range(-2, 3):
+                rows = (torch.arange(10) + dy).clamp(0, 9)
+                cols = (torch.arange(10) + dx).clamp(0, 9)
+                if all(torch.equal(out[b, t], rgb[b, t][rows][:, cols]) for t in range(3)):
+                    matches.append((dy, dx))
+        assert len(matches) == 1, f"clip {b}: its frames were not shifted alike"

@@ -252,3 +252,13 @@ def test_init_from_widens_a_markov_predictor_but_refuses_other_changes(
     with pytest.raises(CheckpointError, match="config differs"):
         train(load_train_config(fast_cfg, {**base, "model": deeper}), [synth_store],
               tmp_path / "c", progress=False)  # fmt: skip
+
+
+def test_clip_shift_trains_and_rejects_negative(
+    synth_store: Path, fast_cfg: Path, tmp_path: Path
+) -> None:
+    cfg = load_train_config(fast_cfg, {"steps": 3, "clip_shift": 2})
+    summary = train(cfg, [synth_store], tmp_path / "run", progress=False)
+    assert summary["steps_done"] == 3
+    with pytest.raises(ConfigError, match="clip_shift"):
+        load_train_config(fast_cfg, {"clip_shift": -1})
