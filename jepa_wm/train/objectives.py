@@ -66,7 +66,7 @@ class PredictionObjective(nn.Module):
                 raise ValueError("cached latents can only be used with a frozen encoder")
             return rgb, rgb
         if self.training and self.train_encoder and self.cfg.clip_shift > 0:
-            rgb = shift_clips(rgb, self.cfg.clip_shift)
+            rgb = random_shift(rgb, self.cfg.clip_shift)
         if not self.train_encoder:
             self.model.encoder.eval()
             with torch.no_grad():
@@ -105,31 +105,23 @@ class PredictionObjective(nn.Module):
         return out
 
 
-def shift_clips(rgb: torch.Tensor, max_shift: int) -> torch.Tensor:
-    """Translate each clip of uint8 rgb [B,T,H,W,3] by its own random (dy, dx) in
-    [-max_shift, max_shift], the same for all T frames; edge pixels are replicated."""
-    b, t, h, w = rgb.shape[:4]
-    dy, dx = torch.randint(-max_shift, max_shift + 1, (2, b), device=rgb.device)
-    rows = (torch.arange(h, device=rgb.device)[None] + dy[:, None]).clamp_(0, h - 1)  # [B, H]
-    cols = (torch.arange(w, device=rgb.device)[None] + dx[:, None]).clamp_(0, w - 1)  # [B, W]
-    bi = torch.arange(b, device=rgb.device)[:, None, None, None]
-    ti = torch.arange(t, device=rgb.device)[None, :, None, None]
-    return rgb[bi, ti, rows[:, None, :, None], cols[:, None, None, :]]
+def random_shift(x: torch.Tensor, max_shift: int) -> torch.Tensor:
+    """Translate x [N, M, H, W, ...] along H and W by a random (dy, dx) in [-max_shift, max_shift]
+    per item of dim 0, the same for all M (a clip's frames, or an image's channels); edge pixels
+    are replicated."""
+    n, m, h, w = x.shape[:4]
+    dy, dx = torch.randint(-max_shift, max_shift + 1, (2, n), device=x.device)
+    rows = (torch.arange(h, device=x.device)[None] + dy[:, None]).clamp_(0, h - 1)  # [N, H]
+    cols = (torch.arange(w, device=x.device)[None] + dx[:, None]).clamp_(0, w - 1)  # [N, W]
+    ni = torch.arange(n, device=x.device)[:, None, None, None]
+    mi = torch.arange(m, device=x.device)[None, :, None, None]
+    return x[ni, mi, rows[:, None, :, None], cols[:, None, None, :]]
 
 
 def augment(x: torch.Tensor, max_shift: int = 4) -> torch.Tensor:
-    """Random translation (replicate padding) and brightness/contrast jitter of x [N,3,S,S]."""
-    n, _, s, _ = x.shape
-    pad = F.pad(x, (max_shift,) * 4, mode="replicate")
-    dx, dy = torch.randint(0, 2 * max_shift + 1, (2, n), device=x.device)
-    rows = torch.arange(s, device=x.device)[None] + dy[:, None]  # [N, S]
-    cols = torch.arange(s, device=x.device)[None] + dx[:, None]
-    out = pad[
-        torch.arange(n, device=x.device)[:, None, None, None],
-        torch.arange(3, device=x.device)[None, :, None, None],
-        rows[:, None, :, None],
-        cols[:, None, None, :],
-    ]
+    """Random translation (edges replicated) and brightness/contrast jitter of x [N,3,S,S]."""
+    n = x.shape[0]
+    out = random_shift(x, max_shift)
     gain = 1 + 0.2 * (torch.rand(n, 1, 1, 1, device=x.device) * 2 - 1)
     bias = 0.2 * (torch.rand(n, 1, 1, 1, device=x.device) * 2 - 1)
     return out * gain + bias

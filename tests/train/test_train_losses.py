@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from jepa_wm.train.losses import prediction_losses, rankme, vicreg_terms
@@ -42,19 +43,24 @@ def test_vicreg_and_rankme_detect_collapse() -> None:
     assert rankme(spread) > 14 and rankme(collapsed) < 1.5
 
 
-def test_shift_clips_moves_every_frame_of_a_clip_alike() -> None:
-    from jepa_wm.train.objectives import shift_clips
+@pytest.mark.parametrize(
+    "shape", [(6, 3, 10, 10, 3), (6, 3, 10, 10)], ids=["clips_uint8_BTHWC", "images_NCHW"]
+)
+def test_random_shift_moves_all_of_an_item_alike(shape: tuple[int, ...]) -> None:
+    from jepa_wm.train.objectives import random_shift
 
     torch.manual_seed(0)
-    rgb = torch.randint(0, 256, (6, 3, 10, 10, 3), dtype=torch.uint8)
-    out = shift_clips(rgb, 2)
-    assert out.shape == rgb.shape and out.dtype == torch.uint8
-    for b in range(len(rgb)):
+    x = torch.randint(0, 256, shape, dtype=torch.uint8)
+    if len(shape) == 4:
+        x = x.float()
+    out = random_shift(x, 2)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    for b in range(shape[0]):
         matches = []
         for dy in range(-2, 3):
             for dx in range(-2, 3):
                 rows = (torch.arange(10) + dy).clamp(0, 9)
                 cols = (torch.arange(10) + dx).clamp(0, 9)
-                if all(torch.equal(out[b, t], rgb[b, t][rows][:, cols]) for t in range(3)):
+                if all(torch.equal(out[b, t], x[b, t][rows][:, cols]) for t in range(3)):
                     matches.append((dy, dx))
-        assert len(matches) == 1, f"clip {b}: its frames were not shifted alike"
+        assert len(matches) == 1, f"item {b}: its frames/channels were not shifted alike"
