@@ -36,9 +36,13 @@ def recorder_command() -> list[str]:
         "jepa_wm_ros.recorder_node"
     ):
         return [sys.executable, "-m", "jepa_wm_ros.recorder_node"]
-    repo = Path(__file__).resolve().parents[2]
-    script = repo / "ros_ws" / "src" / "jepa_wm_ros" / "jepa_wm_ros" / "recorder_node.py"
-    return [sys.executable, str(script)]
+    # Uninstalled: import the package from this checkout (the node imports jepa_wm_ros.common).
+    pkg_root = Path(__file__).resolve().parents[2] / "ros_ws" / "src" / "jepa_wm_ros"
+    code = (
+        f"import sys; sys.path.insert(0, {str(pkg_root)!r}); "
+        "from jepa_wm_ros.recorder_node import main; sys.exit(main())"
+    )
+    return [sys.executable, "-c", code]
 
 
 def node_args(args: argparse.Namespace) -> list[str]:

@@ -23,19 +23,15 @@ from __future__ import annotations
 
 import importlib
 import json
-import signal
 import sys
 import time
 
-import rclpy
-from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
 from std_srvs.srv import Trigger
 
 from jepa_wm.bags.recorder import MARKER_TOPIC, BagRecorder
-from jepa_wm.errors import JepaWmError
+from jepa_wm_ros.common import param, run_node
 
 DEFAULT_TOPICS = [
     "/camera/image_raw",
@@ -58,11 +54,11 @@ class RecorderNode(Node):
 
     def __init__(self) -> None:
         super().__init__("recorder")
-        out = str(self._param("output", "")) or time.strftime("rosbag2_%Y_%m_%d-%H_%M_%S")
-        self.wanted = [str(t) for t in self._param("topics", DEFAULT_TOPICS)]
-        storage = str(self._param("storage", "mcap"))
-        flush = float(self._param("flush_period", 0.5))
-        marker = str(self._param("marker_topic", MARKER_TOPIC))
+        out = str(param(self, "output", "")) or time.strftime("rosbag2_%Y_%m_%d-%H_%M_%S")
+        self.wanted = [str(t) for t in param(self, "topics", DEFAULT_TOPICS)]
+        storage = str(param(self, "storage", "mcap"))
+        flush = float(param(self, "flush_period", 0.5))
+        marker = str(param(self, "marker_topic", MARKER_TOPIC))
         self.rec = BagRecorder(out, storage=storage, marker_topic=marker)
         self.subs: dict[str, object] = {}
         self.episodes = 0
@@ -70,14 +66,9 @@ class RecorderNode(Node):
         self.create_timer(flush, self.rec.flush)
         self.create_service(Trigger, "~/start_episode", self.on_start)
         self.create_service(Trigger, "~/stop_episode", self.on_stop)
-        if str(self._param("start_episode", False)).lower() in ("true", "1"):
+        if str(param(self, "start_episode", False)).lower() in ("true", "1"):
             self._mark(True)
         self.get_logger().info(f"recording {self.wanted} to {out} ({storage})")
-
-    def _param(self, name: str, default):  # noqa: ANN001, ANN202 - any parameter type
-        # dynamic typing: launch files pass `1` where a float is meant, `true` as a string...
-        desc = ParameterDescriptor(dynamic_typing=True)
-        return self.declare_parameter(name, default, desc).value
 
     def discover(self) -> None:
         """Subscribe to wanted topics that have appeared since the last look."""
@@ -149,29 +140,22 @@ class RecorderNode(Node):
     def summary(self) -> dict:
         return {"bag": str(self.rec.path), "episodes": self.episodes, "messages": self.rec.counts}
 
-
-def _sigterm(*_: object) -> None:
-    raise KeyboardInterrupt  # close the bag cleanly, as on Ctrl-C
+    def destroy_node(self) -> None:
+        # Once, after the spin loop stopped (no callback can write now); safe on a half-built node.
+        if getattr(self, "rec", None) is not None:
+            self.rec.close()
+            print(f"RECORDER_DONE {json.dumps(self.summary())}", flush=True)
+            self.rec = None
+        super().destroy_node()
 
 
 def main(args: list[str] | None = None) -> int:
-    """Spin until SIGINT/SIGTERM, then close the bag (footer + metadata.yaml)."""
-    signal.signal(signal.SIGTERM, _sigterm)
-    node = None
-    try:
-        with rclpy.init(args=args):
-            node = RecorderNode()
-            rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except JepaWmError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if node is not None:
-            node.rec.close()
-            print(f"RECORDER_DONE {json.dumps(node.summary())}", flush=True)
-    return 0
+    """Spin until SIGINT/SIGTERM, then close the bag (footer + metadata.yaml) in destroy_node.
+
+    run_node's signal handling matters here: rclpy's own handler shut the context down under a
+    running ``discover`` graph query, which then failed ("rcl node's context is invalid").
+    """
+    return run_node(RecorderNode, args)
 
 
 if __name__ == "__main__":
