@@ -11,21 +11,15 @@ from typing import Any
 
 import torch
 
-from planners.base import BasePlanner, PlannerConfig
+from planners.base import BasePlanner, SamplingConfig
 from planners.interfaces import Goal, PlanResult
 
 
 @dataclasses.dataclass(frozen=True)
-class RandomShootingConfig(PlannerConfig):
+class RandomShootingConfig(SamplingConfig):
     """samples: plans drawn per iteration; iterations: independent rounds (best kept)."""
 
-    samples: int = 200
     iterations: int = 1
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.samples < 1 or self.iterations < 1:
-            raise ValueError("samples and iterations must be >= 1")
 
 
 class RandomShootingPlanner(BasePlanner):
