@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-clips", type=int, default=512, help="held-out clips for latent errors"
     )
     parser.add_argument(
-        "--transitions", type=int, default=100, help="transitions for action recovery (0: skip)"
+        "--transitions", type=int, default=300, help="transitions for action recovery (0: skip)"
     )
     parser.add_argument("--planner", default="cem", help="planner for action recovery")
     parser.add_argument(
@@ -74,11 +74,17 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"action recovery ({rec['transitions']} transitions, {rec['planner']}): "
             f"L2 {rec['model']['l2']:.4f} vs random {rec['random']['l2']:.4f} "
-            f"(ratio {rec['error_ratio_vs_random']:.2f}), correlation {rec['correlation']}"
+            f"(ratio {rec['error_ratio_vs_random']:.2f}, 95% CI {_ci(rec['error_ratio_ci95'])}), "
+            f"correlation {rec['correlation']}"
         )
         if "xyz_error_ratio_vs_random" in rec:
             print(
                 f"  xyz only: {rec['model']['xyz_l2_cm']:.2f} cm vs random "
-                f"{rec['random']['xyz_l2_cm']:.2f} cm (ratio {rec['xyz_error_ratio_vs_random']:.2f})"
+                f"{rec['random']['xyz_l2_cm']:.2f} cm (ratio {rec['xyz_error_ratio_vs_random']:.2f}, "
+                f"95% CI {_ci(rec['xyz_error_ratio_ci95'])})"
             )
     return 0
+
+
+def _ci(bounds: list[float]) -> str:
+    return f"{bounds[0]:.2f}-{bounds[1]:.2f}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from jepa_wm.cli.main import main
 from jepa_wm.train.config import load_train_config
 from jepa_wm.train.trainer import train
@@ -41,7 +43,24 @@ def test_eval_model_json_report(synth_store: Path, fast_cfg: Path, tmp_path: Pat
     assert 1.0 <= lat["rankme"] <= 32
     rec = rep["action_recovery"]
     assert rec["transitions"] > 0 and rec["model"]["l2"] >= 0 and rec["random"]["l2"] > 0
+    lo, hi = rec["error_ratio_ci95"]
+    assert lo <= rec["error_ratio_vs_random"] <= hi
     assert rep["held_out"] == "validation split"
+
+
+def test_ratio_interval_is_a_bootstrap_over_transitions() -> None:
+    import numpy as np
+
+    from jepa_wm.app.model_metrics import _ratio_ci
+
+    rng = np.random.default_rng(0)
+    rand = rng.uniform(1.0, 2.0, 300)
+    assert _ratio_ci(0.5 * rand, rand, seed=0) == pytest.approx([0.5, 0.5])
+    model = rng.uniform(0.0, 1.5, 300)  # independent of rand: a real spread
+    lo, hi = _ratio_ci(model, rand, seed=0)
+    assert lo < model.mean() / rand.mean() < hi and hi - lo > 0.02
+    narrow = _ratio_ci(np.tile(model, 10), np.tile(rand, 10), seed=0)
+    assert narrow[1] - narrow[0] < (hi - lo) / 2  # 10x the transitions: about 3x narrower
 
 
 def test_eval_model_missing_checkpoint_is_one_line(
