@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(_module(VERBS[args.verb][0]).run(args) or 0)
     except JepaWmError as exc:
         print(f"jepa-wm {args.verb}: error: {exc}", file=sys.stderr)
+        # A corrupt chunk fails one of zarr's concurrent reads; the reads still pending are
+        # dropped at exit and asyncio would log "Task was destroyed but it is pending!" under
+        # the one-line error. The error above already says what went wrong.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         return 1
     except KeyboardInterrupt:
         print(f"jepa-wm {args.verb}: interrupted", file=sys.stderr)
