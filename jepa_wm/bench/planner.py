@@ -65,6 +65,15 @@ def _random_model(action_dim: int, state_dim: int, context_len: int, base: Any =
     return JepaWorldModel(dataclasses.replace(cfg, predictor=pred)).eval()
 
 
+def bench_model(checkpoint: str | None, device: Any) -> tuple[Any, str]:
+    """(model in eval mode on ``device``, its description): the checkpoint, or a random tiny."""
+    from jepa_wm.models.checkpoint import load_world_model
+
+    if checkpoint:
+        return load_world_model(checkpoint, device=device).eval(), str(checkpoint)
+    return _random_model(7, 7, 1).to(device), "random tiny model (no checkpoint given)"
+
+
 def _observations(model: Any, n: int) -> list[Any]:
     import numpy as np
 
@@ -190,16 +199,9 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from jepa_wm.models.checkpoint import load_world_model
-
     torch.set_num_threads(max(1, int(args.threads)))
     device = args.device
-    if args.checkpoint:
-        model = load_world_model(args.checkpoint, device=device).eval()
-        source = str(args.checkpoint)
-    else:
-        model = _random_model(7, 7, 1).to(device)
-        source = "random tiny model (no checkpoint given)"
+    model, source = bench_model(args.checkpoint, device)
     report: dict[str, Any] = {
         "model": source,
         "model_context_len": model.context_len,

@@ -13,6 +13,7 @@ import json
 BENCHES: dict[str, tuple[str, str]] = {
     "data": ("data", "random-clip loading: zarr vs HDF5 vs a naive per-frame reader"),
     "planner": ("planner", "ms per MPC step per planner, vs a naive uncached rollout"),
+    "rollout": ("rollout", "the batched rollout in bf16, CUDA graphs, torch.compile, vs fp32"),
     "ros": ("ros", "camera-to-command latency over loopback DDS, vs raw rclpy pub/sub"),
     "bag2zarr": ("bag2zarr", "bag conversion frames/s for mcap and sqlite3"),
 }
