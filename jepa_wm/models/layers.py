@@ -48,18 +48,19 @@ class Attention(nn.Module):
     ) -> tuple[torch.Tensor, KV]:
         """x [B, L, dim]; mask [L, Lpast + L] bool; past (k, v) [B, heads, Lpast, dh].
 
-        Returns the output [B, L, dim] and this call's (k, v) [B, heads, L, dh] (rotated).
+        Returns the output [B, L, dim] and the (k, v) it attended to, [B, heads, Lpast + L, dh]
+        (rotated): the past, then this call's. A KV cache trims these instead of concatenating
+        the past a second time (on a GPU each extra copy is one more kernel launch).
         """
         b, n, d = x.shape
         q, k, v = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         if rope is not None:
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
-        new = (k, v)
         if past is not None:
             k = torch.cat([past[0].expand(b, -1, -1, -1), k], dim=2)
             v = torch.cat([past[1].expand(b, -1, -1, -1), v], dim=2)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        return self.proj(out.transpose(1, 2).reshape(b, n, d)), new
+        return self.proj(out.transpose(1, 2).reshape(b, n, d)), (k, v)
 
 
 class Block(nn.Module):
@@ -93,7 +94,7 @@ class Block(nn.Module):
         past: KV | None = None,
         cond: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, KV]:
-        """x [B, L, dim]; cond [B, L, dim] (AdaLN only). Returns x and this call's (k, v)."""
+        """x [B, L, dim]; cond [B, L, dim] (AdaLN only). Returns x and the (k, v) attended to."""
         if not self.adaln:
             h, kv = self.attn(self.norm1(x), rope, mask, past)
             x = x + h

@@ -157,12 +157,8 @@ class ACPredictor(nn.Module):
         new_cache: list[KV] = []
         for i, blk in enumerate(self.blocks):
             past = cache[i] if cache and cache[i][0].shape[2] > 0 else None
-            x, (k, v) = blk(x, rope=rope, past=past, cond=cond)
+            x, (k, v) = blk(x, rope=rope, past=past, cond=cond)  # k, v: past + this block
             if keep:
-                if past is not None:
-                    n = k.shape[0]
-                    k = torch.cat([past[0].expand(n, -1, -1, -1), k], dim=2)
-                    v = torch.cat([past[1].expand(n, -1, -1, -1), v], dim=2)
                 new_cache.append((k[:, :, -keep:], v[:, :, -keep:]))
             else:
                 new_cache.append((k[:, :, :0], v[:, :, :0]))
