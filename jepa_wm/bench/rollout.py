@@ -1,11 +1,11 @@
 """``jepa-wm bench rollout``: the planner's inner call in fp32 vs bf16, CUDA graphs, torch.compile.
 
-One CEM/MPPI iteration costs one batched, KV-cached ``model.rollout(context, actions[N, H, A])``.
-For each (N, H) case this times that call in fp32 eager (the baseline), under bf16 autocast, and,
-on CUDA, as a captured CUDA graph replayed on static inputs (no per-kernel launch cost); with
-``--compile`` it also times ``torch.compile(model.rollout)`` on one case. Each variant reports its
-speed-up over fp32 eager in the same run and its max abs deviation from the fp32 latents (next to
-their mean magnitude), so a faster but wrong variant shows.
+One CEM/MPPI iteration costs one batched ``model.rollout(context, actions[N, H, A])``, from a
+one-frame context. For each (N, H) case this times that call in fp32 eager (the baseline), under
+bf16 autocast and, on CUDA, as a captured CUDA graph replayed on static inputs (no per-kernel
+launch cost); with ``--compile`` it also times ``torch.compile(model.rollout)`` on one case. Each
+variant reports its speed-up over fp32 eager in the same run and its max abs deviation from the
+fp32 latents (next to their mean magnitude), so a faster but wrong variant shows.
 
 Example::
 
@@ -86,11 +86,18 @@ def _max_err(out: Any, ref: Any) -> float:
     return float((out.float() - ref).abs().max())
 
 
-def _case(model: Any, ctx: Any, n: int, h: int, args: argparse.Namespace, device: Any) -> dict:
+def _actions(model: Any, n: int, h: int, device: Any) -> Any:
+    """Small random actions [n, h, A], the same for a given case on every device."""
     import torch
 
     gen = torch.Generator(device="cpu").manual_seed(n * 100 + h)
-    actions = (torch.randn(n, h, model.action_dim, generator=gen) * 0.02).to(device)
+    return (torch.randn(n, h, model.action_dim, generator=gen) * 0.02).to(device)
+
+
+def _case(model: Any, ctx: Any, n: int, h: int, args: argparse.Namespace, device: Any) -> dict:
+    import torch
+
+    actions = _actions(model, n, h, device)
 
     def call() -> Any:
         return model.rollout(ctx, actions)[0]
@@ -118,7 +125,7 @@ def _compiled(model: Any, ctx: Any, n: int, h: int, args: argparse.Namespace, de
     """torch.compile(model.rollout) on one case: compile seconds, ms, speed-up, deviation."""
     import torch
 
-    actions = torch.randn(n, h, model.action_dim, device=device) * 0.02
+    actions = _actions(model, n, h, device)
     ref = model.rollout(ctx, actions)[0]
     eager = _time_ms(lambda: model.rollout(ctx, actions), device, args.repeats, args.warmup)
     t0 = time.perf_counter()
