@@ -107,19 +107,29 @@ def action_recovery(
     if not found:
         raise ValueError("no finite held-out transitions for action recovery")
     f, t, r = np.stack(found), np.stack(true), np.stack(rand)
-    report = {
+    return {
         "transitions": len(f),
         "planner": planner,
         "planner_options": dict(planner_overrides or {}),
-        "model": _errors(f, t, action_names),
-        "random": _errors(r, t, action_names),
-        "correlation": _correlation(f, t),
+        **recovery_report(f, t, r, action_names, seed),
     }
-    ratio, ci = _ratio_vs_random(f, r, t, slice(None), seed)
+
+
+def recovery_report(
+    found: np.ndarray, true: np.ndarray, rand: np.ndarray, names: list[str] | None, seed: int
+) -> dict[str, Any]:
+    """Errors of recovered actions [N, A] and of random ones against the truth, their ratio with
+    a bootstrap interval, and the same for xyz alone when the actions start with (dx, dy, dz)."""
+    report = {
+        "model": _errors(found, true, names),
+        "random": _errors(rand, true, names),
+        "correlation": _correlation(found, true),
+    }
+    ratio, ci = _ratio_vs_random(found, rand, true, slice(None), seed)
     report["error_ratio_vs_random"], report["error_ratio_ci95"] = ratio, ci
     # The translation part alone: rotations of a few degrees barely show in a 64 px image.
     if "xyz_l2_cm" in report["model"]:
-        ratio, ci = _ratio_vs_random(f, r, t, slice(0, 3), seed)
+        ratio, ci = _ratio_vs_random(found, rand, true, slice(0, 3), seed)
         report["xyz_error_ratio_vs_random"], report["xyz_error_ratio_ci95"] = ratio, ci
     return report
 
@@ -164,9 +174,14 @@ def evaluate_checkpoint(
     planner: str = "cem",
     planner_options: dict[str, Any] | None = None,
     all_episodes: bool = False,
+    ceilings: bool = False,
+    pixel_probe_seconds: float = 0.0,
     device: torch.device | str = "cpu",
 ) -> dict[str, Any]:
-    """The ``jepa-wm eval-model`` report: latent errors vs copy-last, RankMe, action recovery."""
+    """The ``jepa-wm eval-model`` report: latent errors vs copy-last, RankMe, action recovery,
+    and with ``ceilings`` what regressors of the action reach (``action_ceilings``); those fit
+    on the checkpoint's training episodes and score its validation split, even with
+    ``all_episodes``."""
     from torch.utils.data import DataLoader, Subset
 
     from jepa_wm.data.clips import ClipDataset
@@ -187,12 +202,14 @@ def evaluate_checkpoint(
         "held_out": "all episodes" if all_episodes else "validation split",
         "latent": open_loop_errors(model, loader, horizon, device),
     }
+    if transitions <= 0 and not ceilings:
+        return report
+    stores = open_stores(data)
+    low, high = meta.get("action_low"), meta.get("action_high")
+    if low is None or high is None:
+        _, low, high = pooled_stats(stores)
+    names = ((stores[0].attrs.get("features") or {}).get("action") or {}).get("names")
     if transitions > 0:
-        stores = open_stores(data)
-        low, high = meta.get("action_low"), meta.get("action_high")
-        if low is None or high is None:
-            _, low, high = pooled_stats(stores)
-        names = ((stores[0].attrs.get("features") or {}).get("action") or {}).get("names")
         report["action_recovery"] = action_recovery(
             model,
             ClipDataset(data, c + 1, episodes=episodes),
@@ -201,6 +218,19 @@ def evaluate_checkpoint(
             transitions=transitions,
             planner=planner,
             planner_overrides=planner_options,
+            action_names=names,
+            device=device,
+        )
+    if ceilings:
+        from jepa_wm.app.action_ceilings import action_ceilings, load_transitions
+
+        split = meta.get("split") or {"val_fraction": 0.1, "seed": 0}
+        report["action_ceilings"] = action_ceilings(
+            load_transitions(data, split, frames=True),
+            low,
+            high,
+            model=model,
+            pixel_seconds=pixel_probe_seconds,
             action_names=names,
             device=device,
         )

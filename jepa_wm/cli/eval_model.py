@@ -3,7 +3,9 @@
 Offline quality of a world model on held-out episodes (the same split as training, read from
 the checkpoint): 1..k-step open-loop latent error next to the copy-last-frame baseline,
 RankMe of the latents, and action recovery (CEM over the action of each held-out transition)
-next to random actions.
+next to random actions. ``--ceilings`` adds what regressors of the action reach on the same
+split: from the true next state, from the encoder's latents and (``--pixel-probe-seconds``) a
+CNN on the frame pairs; see ``jepa_wm/app/action_ceilings.py``.
 
 Example::
 
@@ -38,6 +40,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="evaluate on every episode (for stores never seen in training)",
     )
+    parser.add_argument(
+        "--ceilings",
+        action="store_true",
+        help="also regress the held-out actions from the true next state and from the latents",
+    )
+    parser.add_argument(
+        "--pixel-probe-seconds",
+        type=float,
+        default=0.0,
+        help="also train a CNN on the frame pairs for this long (implies --ceilings)",
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
 
@@ -47,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
 
     from jepa_wm.app.model_metrics import evaluate_checkpoint
     from jepa_wm.config import read_yaml
+    from jepa_wm.errors import ConfigError
 
+    if args.pixel_probe_seconds < 0:
+        raise ConfigError("--pixel-probe-seconds must be >= 0")
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
     report = evaluate_checkpoint(
         args.checkpoint,
@@ -58,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         planner=args.planner,
         planner_options=read_yaml(args.planner_options) if args.planner_options else None,
         all_episodes=args.all_episodes,
+        ceilings=args.ceilings or args.pixel_probe_seconds > 0,
+        pixel_probe_seconds=args.pixel_probe_seconds,
         device=args.device,
     )
     if args.json:
@@ -82,6 +100,13 @@ def run(args: argparse.Namespace) -> int:
                 f"  xyz only: {rec['model']['xyz_l2_cm']:.2f} cm vs random "
                 f"{rec['random']['xyz_l2_cm']:.2f} cm (ratio {rec['xyz_error_ratio_vs_random']:.2f}, "
                 f"95% CI {_ci(rec['xyz_error_ratio_ci95'])})"
+            )
+    for name, ceiling in (report.get("action_ceilings") or {}).items():
+        if isinstance(ceiling, dict):
+            xyz = ceiling.get("xyz_error_ratio_vs_random")
+            print(
+                f"  ceiling {name}: ratio {ceiling['error_ratio_vs_random']:.2f}"
+                + (f", xyz {xyz:.2f}" if xyz is not None else "")
             )
     return 0
 
