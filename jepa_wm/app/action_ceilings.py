@@ -16,7 +16,7 @@ If the pixel probe does no better than the world model, the camera, not the mode
 
 Usage::
 
-    data = load_transitions(paths, split={"val_fraction": 0.1, "seed": 0}, frames=True)
+    data = load_transitions(paths, held_out, frames=True)  # held_out: per store, episode ids
     action_ceilings(data, low, high, model=model, pixel_seconds=300)
 """
 
@@ -32,6 +32,7 @@ from torch import nn
 
 from jepa_wm.app.model_metrics import recovery_report
 from jepa_wm.errors import StoreError
+from jepa_wm.train.latent_cache import encode_stores
 
 RIDGE_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
 
@@ -40,6 +41,7 @@ RIDGE_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
 class Transitions:
     """Every finite transition t -> t+1 of some stores, indexed into their concatenated steps."""
 
+    paths: list[str]
     states: np.ndarray  # float32 [F, S]
     actions: np.ndarray  # float32 [F, A]
     frames: np.ndarray | None  # uint8 [F, H, W, 3], when loaded
@@ -50,15 +52,14 @@ class Transitions:
 
 
 def load_transitions(
-    paths: list[str], split: dict[str, Any], *, frames: bool = False
+    paths: list[str], held_out: list[np.ndarray], *, frames: bool = False
 ) -> Transitions:
-    """All transitions of ``paths``; held out = the validation episodes of ``split``."""
-    from jepa_wm.data.clips import split_episodes
+    """All transitions of ``paths``; ``held_out[i]``: the held-out episode ids of store i."""
     from jepa_wm.train.data import open_stores
 
     states, actions, imgs, ts, eps, held = [], [], [], [], [], []
     offset = n_eps = 0
-    for st in open_stores(paths):
+    for st, val_eps in zip(open_stores(paths), held_out, strict=True):
         n = st.num_steps
         states.append(_read_all(st, "state", n).astype(np.float32))
         actions.append(_read_all(st, "action", n).astype(np.float32))
@@ -69,7 +70,7 @@ def load_transitions(
                     f"{st.path}: frames {imgs[-1].shape[1:]} differ from the first store's "
                     f"{imgs[0].shape[1:]}; the ceilings need one image size"
                 )
-        val = set(split_episodes(st.num_episodes, split["val_fraction"], split["seed"])[1].tolist())
+        val = set(np.asarray(val_eps).tolist())
         for e in range(st.num_episodes):
             sl = st.episode_slice(e)
             steps = np.arange(sl.start, sl.stop - 1, dtype=np.int64)
@@ -80,6 +81,7 @@ def load_transitions(
     s, a, t = np.concatenate(states), np.concatenate(actions), np.concatenate(ts)
     ok = np.isfinite(s[t]).all(1) & np.isfinite(s[t + 1]).all(1) & np.isfinite(a[t]).all(1)
     return Transitions(
+        paths=[str(p) for p in paths],
         states=s,
         actions=a,
         frames=np.concatenate(imgs) if frames else None,
@@ -138,17 +140,6 @@ def ridge_probe(
     )
     pred = _ridge(features[fit], y[fit], features[data.held_out], best)
     return np.clip(pred, low, high)
-
-
-@torch.no_grad()
-def encode_all(model: Any, frames: np.ndarray, batch: int = 256) -> np.ndarray:
-    """uint8 frames [F, H, W, 3] -> the model's flattened latents [F, P * D] (float32)."""
-    device = next(model.parameters()).device
-    out = [
-        model.encode(torch.from_numpy(frames[i : i + batch])[None].to(device))[0].flatten(1)
-        for i in range(0, len(frames), batch)
-    ]
-    return torch.cat(out).float().cpu().numpy()
 
 
 class PairCNN(nn.Module):
@@ -267,8 +258,8 @@ def action_ceilings(
         "skipped_non_finite": data.skipped,
         "proprio": report(ridge_probe(np.c_[s1 - s0, s0], data, lo, hi)),
     }
-    if model is not None and data.frames is not None:
-        z = encode_all(model, data.frames)
+    if model is not None:
+        z = torch.cat(encode_stores(model, data.paths, device)).flatten(1).float().numpy()
         zt, z1 = z[data.t], z[data.t + 1]
         out["latent_probe"] = report(ridge_probe(np.c_[zt, z1 - zt], data, lo, hi))
     if pixel_seconds > 0:

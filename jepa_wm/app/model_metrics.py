@@ -224,9 +224,8 @@ def evaluate_checkpoint(
     if ceilings:
         from jepa_wm.app.action_ceilings import action_ceilings, load_transitions
 
-        split = meta.get("split") or {"val_fraction": 0.1, "seed": 0}
         report["action_ceilings"] = action_ceilings(
-            load_transitions(data, split, frames=True),
+            load_transitions(data, _held_out(data, meta, False), frames=pixel_probe_seconds > 0),
             low,
             high,
             model=model,

@@ -15,7 +15,6 @@ from jepa_wm.train.config import load_train_config
 from jepa_wm.train.trainer import train
 from tests.train.synth import make_store
 
-SPLIT = {"val_fraction": 0.2, "seed": 0}
 LOW, HIGH = [-0.08, -0.08], [0.08, 0.08]
 
 
@@ -23,6 +22,17 @@ LOW, HIGH = [-0.08, -0.08], [0.08, 0.08]
 def square_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """40 episodes of the moving square: the next state is the state plus the action."""
     return make_store(tmp_path_factory.mktemp("ceil") / "sq.zarr", episodes=40, length=12)
+
+
+def _load(*paths: Path, frames: bool = False, val_fraction: float = 0.2):
+    """Transitions of ``paths`` with a ``val_fraction`` of each store's episodes held out."""
+    from jepa_wm.data.clips import split_episodes
+    from jepa_wm.data.store import TrajectoryStore
+
+    held = [
+        split_episodes(TrajectoryStore.open(p).num_episodes, val_fraction, seed=0)[1] for p in paths
+    ]
+    return load_transitions([str(p) for p in paths], held, frames=frames)
 
 
 def _blind_store(path: Path, episodes: int = 20, length: int = 10) -> Path:
@@ -44,7 +54,7 @@ def _blind_store(path: Path, episodes: int = 20, length: int = 10) -> Path:
 
 
 def test_transitions_follow_the_episode_split(square_store: Path) -> None:
-    data = load_transitions([str(square_store)], SPLIT)
+    data = _load(square_store)
     assert len(data.t) == 40 * 11 and data.frames is None and data.skipped == 0
     # a transition never crosses into the next episode, and held out = whole episodes
     assert set(np.diff(data.t)) <= {1, 2}
@@ -54,17 +64,15 @@ def test_transitions_follow_the_episode_split(square_store: Path) -> None:
 
 
 def test_proprio_ceiling_reads_an_exact_state_change(square_store: Path, tmp_path: Path) -> None:
-    exact = action_ceilings(load_transitions([str(square_store)], SPLIT), LOW, HIGH)
+    exact = action_ceilings(_load(square_store), LOW, HIGH)
     assert exact["proprio"]["error_ratio_vs_random"] < 0.1  # s_{t+1} - s_t is a_t, bar clipping
-    blind = action_ceilings(
-        load_transitions([str(_blind_store(tmp_path / "b.zarr"))], SPLIT), LOW, HIGH
-    )
+    blind = action_ceilings(_load(_blind_store(tmp_path / "b.zarr")), LOW, HIGH)
     assert blind["proprio"]["error_ratio_vs_random"] > 0.6
     assert "latent_probe" not in blind and "pixel_probe" not in blind
 
 
 def test_pixel_probe_learns_the_square_motion(square_store: Path) -> None:
-    data = load_transitions([str(square_store)], SPLIT, frames=True)
+    data = _load(square_store, frames=True)
     pred, info = pixel_probe(data, np.array(LOW), np.array(HIGH), seconds=6.0)
     true = data.actions[data.t[data.held_out]]
     rand = np.random.default_rng(0).uniform(LOW, HIGH, size=true.shape)
@@ -93,7 +101,7 @@ def test_eval_model_reports_ceilings(
 
 
 def test_ceilings_need_training_and_held_out_episodes(square_store: Path) -> None:
-    data = load_transitions([str(square_store)], {"val_fraction": 0.0, "seed": 0})
+    data = _load(square_store, val_fraction=0.0)
     with pytest.raises(StoreError, match="held-out"):
         action_ceilings(data, LOW, HIGH)
 
@@ -101,4 +109,4 @@ def test_ceilings_need_training_and_held_out_episodes(square_store: Path) -> Non
 def test_ceilings_refuse_stores_of_two_image_sizes(square_store: Path, tmp_path: Path) -> None:
     small = make_store(tmp_path / "small.zarr", episodes=3, length=5, size=16)
     with pytest.raises(StoreError, match="one image size"):
-        load_transitions([str(square_store), str(small)], SPLIT, frames=True)
+        _load(square_store, small, frames=True)
