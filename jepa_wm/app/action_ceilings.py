@@ -61,10 +61,10 @@ def load_transitions(
     offset = n_eps = 0
     for st, val_eps in zip(open_stores(paths), held_out, strict=True):
         n = st.num_steps
-        states.append(_read_all(st, "state", n).astype(np.float32))
-        actions.append(_read_all(st, "action", n).astype(np.float32))
+        states.append(st.read_all("state").astype(np.float32))
+        actions.append(st.read_all("action").astype(np.float32))
         if frames:
-            imgs.append(_read_all(st, "rgb", n))
+            imgs.append(st.read_all("rgb"))
             if imgs[-1].shape[1:] != imgs[0].shape[1:]:
                 raise StoreError(
                     f"{st.path}: frames {imgs[-1].shape[1:]} differ from the first store's "
@@ -90,16 +90,6 @@ def load_transitions(
         held_out=np.concatenate(held)[ok],
         skipped=int((~ok).sum()),
     )
-
-
-def _read_all(st: Any, key: str, n: int) -> np.ndarray:
-    """The first ``n`` steps of data/<key>, whole (the ceilings hold every frame in memory)."""
-    try:
-        return np.asarray(st.array(key)[:n])
-    except StoreError:
-        raise
-    except Exception as exc:  # a corrupt chunk: name the store, not the codec's internals
-        raise StoreError(f"{st.path}: data/{key} could not be read: {exc}") from None
 
 
 def _ridge(x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray, lam: float) -> np.ndarray:

@@ -225,7 +225,11 @@ def evaluate_checkpoint(
         from jepa_wm.app.action_ceilings import action_ceilings, load_transitions
 
         report["action_ceilings"] = action_ceilings(
-            load_transitions(data, _held_out(data, meta, False), frames=pixel_probe_seconds > 0),
+            load_transitions(
+                data,
+                episodes if episodes is not None else _held_out(data, meta, False),
+                frames=pixel_probe_seconds > 0,
+            ),
             low,
             high,
             model=model,

@@ -57,10 +57,9 @@ class _Opened:
     def __init__(self, path: Path, rgb_keys: Sequence[str]) -> None:
         self.store = TrajectoryStore.open(path, "r")
         self.rgb = {k: FrameReader(self.store.array(k), path) for k in rgb_keys}
-        n = self.store.num_steps
         # state/action are tiny next to rgb: one read per process beats a zarr call per clip.
-        self.state = self.store._read(K.STATE, slice(0, n), "all")
-        self.action = self.store._read(K.ACTION, slice(0, n), "all")
+        self.state = self.store.read_all(K.STATE)
+        self.action = self.store.read_all(K.ACTION)
 
 
 class ClipDataset(Dataset):

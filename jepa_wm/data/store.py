@@ -316,7 +316,7 @@ class TrajectoryStore:
             raise StoreError(f"{self.path}: cannot compute stats of an empty store")
         stats = {}
         for key in K.STATS_KEYS:
-            stats[key] = _stats_of(self._read(key, slice(0, self.num_steps), "all"))
+            stats[key] = _stats_of(self.read_all(key))
         self._root.attrs["stats"] = stats
         return copy.deepcopy(stats)
 
@@ -372,6 +372,10 @@ class TrajectoryStore:
         """All keys of episode ``i``: {"rgb": uint8 [T,H,W,3], "state": [T,S], ...}."""
         sl = self.episode_slice(i)
         return {key: self._read(key, sl, i) for key in self.keys}
+
+    def read_all(self, key: str) -> np.ndarray:
+        """data/<key> over every committed step; a corrupt chunk is a StoreError naming it."""
+        return self._read(key, slice(0, self.num_steps), "all")
 
     def _read(self, key: str, sl: slice, episode: int | str) -> np.ndarray:
         try:
