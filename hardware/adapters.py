@@ -61,9 +61,16 @@ class ArmAdapter:
         return np.clip(t, self.desc.joint_lower, self.desc.joint_upper)
 
     def hold(self, q: np.ndarray, gripper: float, reason: str) -> ArmCommand:
-        """Keep the arm where it is (current joints clipped into limits), gripper unchanged."""
+        """Keep the arm where it is: current joints and opening, each clipped into its limits."""
         q = np.clip(np.asarray(q, dtype=np.float64), self.desc.joint_lower, self.desc.joint_upper)
-        return ArmCommand(q, float(gripper), np.zeros(7), True, reason)
+        return ArmCommand(q, self._clip_opening(float(gripper)), np.zeros(7), True, reason)
+
+    def _clip_opening(self, opening: float) -> float:
+        """An opening target inside the gripper's range (a measured one can overshoot it by
+        simulation or encoder noise: 0.0800000066 for a 0.08 m hand). Clipped in float64: a
+        float32 clip would round the bound itself (0.08 -> 0.0800000012)."""
+        g = self.desc.gripper
+        return opening if g is None else float(np.clip(opening, g.min_opening, g.max_opening))
 
     def ee_state(self, q: np.ndarray, gripper: float) -> np.ndarray:
         """The world model's 7-D state [x, y, z, roll, pitch, yaw, opening] from joints (J,)."""
@@ -84,12 +91,8 @@ class ArmAdapter:
         target = self.kin.ik(pos + a[:3], rpy + a[3:6], q_seed=q)
         if not np.all(np.isfinite(target)):
             return self.hold(q, gripper, "IK failed")
-        g = self.desc.gripper
-        new_gripper = float(gripper)
-        if g is not None:
-            # in float64: a float32 sum would round the clip bound itself (0.08 -> 0.0800000012)
-            new_gripper = float(np.clip(float(gripper) + float(a[6]), g.min_opening, g.max_opening))
-        return ArmCommand(self.clip_joints(target, q), new_gripper, a, False)
+        opening = float(gripper) + (float(a[6]) if self.desc.gripper is not None else 0.0)
+        return ArmCommand(self.clip_joints(target, q), self._clip_opening(opening), a, False)
 
 
 class BaseAdapter:

@@ -48,6 +48,15 @@ def test_hardware_nan_or_malformed_action_holds(arm: ArmAdapter, bad: list[float
     np.testing.assert_array_equal(cmd.applied, np.zeros(7))
 
 
+def test_hardware_hold_keeps_an_overshooting_opening_in_range(arm: ArmAdapter) -> None:
+    # the fingers can read a hair past their range; holding must not command that back
+    g, q = arm.desc.gripper, np.array(arm.desc.rest_pose)
+    for measured, want in ((g.max_opening + 6.6e-9, g.max_opening), (-1e-9, g.min_opening)):
+        for cmd in (arm.command(np.full(7, np.nan), q, measured), arm.hold(q, measured, "test")):
+            assert cmd.held and cmd.gripper == want
+    assert arm.command(np.zeros(7), q, g.max_opening + 6.6e-9).gripper == g.max_opening
+
+
 def test_hardware_base_adapter_clips_and_zeroes() -> None:
     base = BaseAdapter(load_robot("husky"))
     twist, held = base.command(np.array([5.0, -9.0]))

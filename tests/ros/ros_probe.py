@@ -50,6 +50,7 @@ TOPICS = {
     ),
     "/arm_adapter/holding": (Bool, 10),
 }
+GRIP = "/gripper_controller/command"
 
 
 def emit(**kw) -> None:
@@ -140,18 +141,18 @@ def main() -> None:
             probe.settle()  # after the hold the arm may still be coasting to its last target
             q_now = list(probe.last["/joint_states"].position[:7])
             values = [math.nan] * 7 if cmd[0] == "nan" else [1.0, -1.0, 1.0, 2.0, 2.0, 2.0, 1.0]
-            n = len(probe.trajs)
+            n, m = len(probe.trajs), probe.seen[GRIP]
             msg = JointState(
                 name=["dx", "dy", "dz", "droll", "dpitch", "dyaw", "dgripper"], position=values
             )
             probe.action_pub.publish(msg)
-            probe.spin_for(2.0, lambda n=n: len(probe.trajs) > n)
-            grip = probe.last.get("/gripper_controller/command")
+            # both replies to this action: the trajectory and the gripper command sent after it
+            probe.spin_for(2.0, lambda n=n, m=m: len(probe.trajs) > n and probe.seen[GRIP] > m)
             emit(
                 event=cmd[0],
                 q_before=q_now,
                 traj=probe.trajs[n][1] if len(probe.trajs) > n else None,
-                gripper=grip.data if grip is not None else None,
+                gripper=probe.last[GRIP].data if probe.seen[GRIP] > m else None,
             )
     probe.destroy_node()
     rclpy.shutdown()
