@@ -3,7 +3,7 @@
 Protocol (stdout, one JSON object per line): {"event": "ready", ...} once every topic has data
 and the arm has moved; then it reads commands on stdin: "kill <monotonic time>" (the test just
 killed the planner) -> {"event": "held", "delay": s}; "nan" / "big" -> publishes such an action
-and reports the trajectory the adapter sent for it.
+and reports the trajectory and the gripper command the adapter sent for it.
 """
 
 from __future__ import annotations
