@@ -34,6 +34,15 @@ from planners.interfaces import Goal, Prediction
 from planners.mpc import MPCConfig, RecedingHorizon, SubgoalSchedule, current_energy
 from planners.registry import make_planner
 
+# The one switch for what a planner gets of a goal observation, the same in `jepa-wm eval
+# --goal`, planner configs and the ROS planner node:
+#   image        only the goal image(s); the goal's proprio state never reaches the planner.
+#                A model with a state read-out estimates it from the goal image instead, so the
+#                state term still works; without one the state term is off.
+#   image+state  the goal image and the goal's measured proprio state (a user who drove the
+#                robot to the goal has it).
+GOAL_MODES = ("image", "image+state")
+
 
 @dataclasses.dataclass(frozen=True)
 class PolicyConfig:
@@ -41,10 +50,12 @@ class PolicyConfig:
 
     planner: registry name; planner_overrides: fields of that planner's config; horizon H;
     execute_steps: actions run per plan; cost / cost_mode / state_weight / state_scale: see
-    CostConfig (the state term compares predicted states with the goal observation's state);
-    switch_energy / steps_per_subgoal: subgoal switching (see SubgoalSchedule)."""
+    CostConfig (the state term compares predicted states with the goal's state);
+    switch_energy / steps_per_subgoal: subgoal switching (see SubgoalSchedule);
+    goal: what of a goal observation reaches the planner (see GOAL_MODES)."""
 
     planner: str = "cem"
+    goal: str = "image+state"
     horizon: int = 1
     execute_steps: int = 1
     warm_start: bool = True
@@ -55,6 +66,10 @@ class PolicyConfig:
     switch_energy: float | None = None
     steps_per_subgoal: int | None = None
     planner_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.goal not in GOAL_MODES:
+            raise ValueError(f"goal must be one of {', '.join(GOAL_MODES)}, got {self.goal!r}")
 
 
 def _key(rgb: np.ndarray, state: np.ndarray | None) -> str:
@@ -81,10 +96,14 @@ class WorldModelPolicy:
         warm_start: bool = True,
         cost: CostConfig | None = None,
         name: str | None = None,
+        goal: str = "image+state",
     ) -> None:
         if action_low is None or action_high is None:
             raise ConfigError("WorldModelPolicy needs action_low and action_high (the robot's)")
+        if goal not in GOAL_MODES:
+            raise ConfigError(f"goal must be one of {', '.join(GOAL_MODES)}, got {goal!r}")
         self.model = model
+        self.goal_mode = goal
         self.device = torch.device(device)
         self.low = np.asarray(action_low, dtype=np.float32)
         self.high = np.asarray(action_high, dtype=np.float32)
@@ -144,6 +163,7 @@ class WorldModelPolicy:
             execute_steps=cfg.execute_steps,
             warm_start=cfg.warm_start,
             cost=cost,
+            goal=cfg.goal,
         )
 
     # -- the policy interface ------------------------------------------------------------------
@@ -159,12 +179,17 @@ class WorldModelPolicy:
         self.last_info: dict[str, Any] = {}
 
     def set_goal(self, goal_rgb: np.ndarray, goal_state: np.ndarray | None = None) -> Goal:
-        """Encode (once, cached by content) the goal image uint8 [H, W, 3] and state [S]."""
+        """Encode (once, cached by content) the goal image uint8 [H, W, 3] and state [S].
+
+        With ``goal="image"`` the given state is dropped here, the one place every caller goes
+        through, and the goal's state is the model's read-out of the goal image (or None)."""
+        if self.goal_mode == "image":
+            goal_state = None
         key = _key(goal_rgb, goal_state)
         if key not in self._goal_cache:
             with torch.no_grad():
                 latent = self._encode(goal_rgb)
-            state = None
+                state = self._read_state(latent) if self.goal_mode == "image" else None
             if goal_state is not None:
                 state = torch.as_tensor(goal_state, dtype=torch.float32, device=self.device)
             if len(self._goal_cache) > 64:  # bounded: one entry per goal of recent episodes
@@ -215,6 +240,12 @@ class WorldModelPolicy:
         return out.astype(np.float32)
 
     # -- internals -----------------------------------------------------------------------------
+    def _read_state(self, latent: torch.Tensor) -> torch.Tensor | None:
+        """The model's estimate of a goal image's state [S], or None without a read-out."""
+        if not getattr(self.model, "has_state_readout", False):
+            return None
+        return self.model.read_state(latent[None])[0]
+
     def _encode(self, rgb: np.ndarray) -> torch.Tensor:
         """uint8 [H, W, 3] -> latent [P, D]."""
         frames = torch.as_tensor(np.ascontiguousarray(rgb), device=self.device)[None, None]

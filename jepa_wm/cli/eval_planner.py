@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--planner-config", default=None, help="YAML with PolicyConfig fields")
     parser.add_argument("--horizon", type=int, default=None, help="planning horizon H")
     parser.add_argument(
+        "--goal", choices=("image", "image+state"), default=None,
+        help="what of the goal reaches the planner (image: no goal state; a model with a state "
+        "read-out estimates it from the goal image). Default: the planner config's",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-env-defaults", action="store_true",
         help="start from PolicyConfig defaults, not the per-env ones (ENV_DEFAULTS)",
     )  # fmt: skip
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     cfg = load_policy_config(
         args.planner_config, args.planner, None if args.no_env_defaults else args.env,
-        horizon=args.horizon,
+        horizon=args.horizon, goal=args.goal,
     )  # fmt: skip
     model = load_world_model(args.checkpoint, device=args.device)
     subgoals = {"auto": None, "on": True, "off": False}[args.subgoals]
@@ -93,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         lo, hi = report["ci95"]
         t = report["timing"]["plan_ms"]
         print(
-            f"{report['env']} {report['policy']}: success {report['success_rate']:.1%} "
+            f"{report['env']} {report['policy']} (goal: {cfg.goal}): success {report['success_rate']:.1%} "
             f"(95% CI {lo:.1%}-{hi:.1%}) over {report['num_episodes']} episodes, "
             f"mean steps {report['mean_steps']:.1f}, plan {t['mean']:.1f} ms "
             f"(p95 {t['p95']:.1f}), {report['seconds']:.1f} s"

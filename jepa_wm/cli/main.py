@@ -24,6 +24,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "record episodes from a pybullet task into a trajectory store"),
     "inspect": ("inspect", "print episodes, keys, shapes, dtypes, fps and size of a store"),
     "train": ("train", "train a world model on one or more trajectory stores"),
+    "fit-readout": ("fit_readout", "fit a world model's state read-out (image-only goals)"),
     "eval-model": ("eval_model", "offline quality metrics of a checkpoint on held-out episodes"),
     "eval-policy": ("eval_policy", "closed-loop evaluation of a scripted or random policy"),
     "eval": ("eval_planner", "closed-loop evaluation of a world model + planner"),

@@ -102,6 +102,14 @@ class ModelConfig:
     state_dim: int = 7
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     predictor: PredictorConfig = field(default_factory=PredictorConfig)
+    # Hidden width of the state read-out head (latents of one frame -> that frame's proprio
+    # state), 0 = none. It lets an image-only goal carry an *estimated* goal state into the
+    # planner's state term; see jepa_wm.models.readout.
+    state_readout: int = 0
+
+    def __post_init__(self) -> None:
+        if self.state_readout < 0:
+            raise ValueError("state_readout (hidden width) must be >= 0")
 
 
 _PRESETS: dict[str, dict[str, Any]] = {

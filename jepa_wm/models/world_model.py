@@ -20,6 +20,7 @@ from jepa_wm.models.config import ModelConfig
 from jepa_wm.models.encoder import build_encoder, preprocess
 from jepa_wm.models.layers import KV
 from jepa_wm.models.predictor import ACPredictor
+from jepa_wm.models.readout import StateReadout
 
 # Normalised actions/states are clamped: a planner sampling far outside the training range
 # (e.g. a dimension that never moved in the data, std ~ 0) must not feed huge inputs.
@@ -54,6 +55,11 @@ class JepaWorldModel(nn.Module):
         for name, dim in (("action", cfg.action_dim), ("state", cfg.state_dim)):
             self.register_buffer(f"{name}_mean", torch.zeros(dim))
             self.register_buffer(f"{name}_std", torch.ones(dim))
+        self.state_readout: StateReadout | None = None
+        if cfg.state_readout > 0:
+            self.state_readout = StateReadout(
+                cfg.encoder.num_tokens, cfg.encoder.dim, cfg.state_dim, cfg.state_readout
+            )
 
     # -- protocol attributes -------------------------------------------------------------------
     @property
@@ -116,6 +122,20 @@ class JepaWorldModel(nn.Module):
         """uint8 [B,T,H,W,3] -> layer-normed latents [B,T,P,D] (the prediction target space)."""
         # A static normalised shape keeps the ONNX export free of shape arithmetic.
         return F.layer_norm(self.encode_raw(rgb), (self.latent_dim,))
+
+    @property
+    def has_state_readout(self) -> bool:
+        return self.state_readout is not None
+
+    def read_state(self, latents: torch.Tensor) -> torch.Tensor:
+        """Estimated proprio state of encoded frames: latents [B,P,D] -> states [B,S] (raw units).
+
+        Raises ValueError when the model has no read-out head (``state_readout: 0``)."""
+        if self.state_readout is None:
+            raise ValueError(
+                "this world model has no state read-out (fit one: jepa-wm fit-readout)"
+            )
+        return self.denorm_state(self.state_readout(latents))
 
     # -- planning ------------------------------------------------------------------------------
     def _check_context(

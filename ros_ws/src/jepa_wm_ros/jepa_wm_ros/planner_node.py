@@ -7,7 +7,8 @@ Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra
            converted, other encodings refused with one log line), /ee_state (JointState, the 7-D
            state from the arm adapter's FK; /odom-derived for a base), /goal/image (latched),
            /goal/state (JointState, latched, optional: used with the goal image of the same
-           frame_id when the planner config has a state term),
+           frame_id when the planner config has a state term and its ``goal`` is image+state;
+           the ``goal`` parameter, image or image+state, overrides the config's),
            /task/episode (Int32: a new episode resets the history).
 Publishes  /planner/action (JointState named after the action, stamped with the camera frame's
            stamp), /diagnostics (plan ms, energy, goal id, step).
@@ -38,6 +39,7 @@ class PlannerNode(LifecycleNode):
         self.checkpoint = param(self, "checkpoint", "")
         self.planner_config = param(self, "planner_config", "")
         self.planner_name = param(self, "planner", "cem")
+        self.goal_mode = param(self, "goal", "")  # "" = the planner config's
         self.device = param(self, "device", "cpu")
         self.robot = param(self, "robot", "panda")
         self.rate_hz = float(param(self, "rate_hz", 5.0))
@@ -83,13 +85,17 @@ class PlannerNode(LifecycleNode):
                 low, high = -lim, lim
             model = load_world_model(self.checkpoint, device=self.device)
             overrides = {} if self.planner_config else {"planner": self.planner_name}
+            if self.goal_mode:
+                overrides["goal"] = self.goal_mode
             cfg = load_config(PolicyConfig, self.planner_config or None, overrides)
             self.policy = WorldModelPolicy.from_config(model, cfg, low, high, device=self.device)
         except (JepaWmError, ValueError) as exc:
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
         self.action_names = ARM_ACTIONS if desc.kind == "arm" else BASE_ACTIONS
-        self.get_logger().info(f"loaded {self.checkpoint} with planner {cfg.planner}")
+        self.get_logger().info(
+            f"loaded {self.checkpoint} with planner {cfg.planner}, goal {cfg.goal}"
+        )
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
