@@ -1,6 +1,9 @@
 """sim_node: owns a pybullet task (sim.registry.make_env) and exposes it like a real robot.
 
 Publishes  /camera/image_raw (rgb8), /camera/camera_info (intrinsics from env.camera_info()),
+           and for each further view named in ``views`` its own /<view>_camera/image_raw and
+           /<view>_camera/camera_info (Franka: ``wrist``, the hand camera; Husky: ``overhead``),
+           all stamped alike,
            /joint_states (arm) or /odom (base); /sim/state (JointState named after
            env.state_names: the env's own state, e.g. the 7-D ee state of a Franka task) and
            /sim/action (Float64MultiArray: the applied, clipped action of each control step,
@@ -13,7 +16,8 @@ Subscribes /arm_controller/joint_trajectory (JointTrajectory; the last point is 
 Services   ~/reset (std_srvs/Trigger: re-draws the scene from ``seed`` + the number of earlier
            resets; the reply message is ``seed=N``), ~/success (std_srvs/Trigger: ground truth,
            for evaluation only; a real robot has no such service).
-Parameters env, seed, image_size, rate_hz (0 = the env's fps), robot, lockstep (step only
+Parameters env, seed, image_size, views (comma-separated camera views: ``camera`` is the main
+           one and always published; e.g. ``camera,wrist``), rate_hz (0 = the env's fps), robot, lockstep (step only
            when a new command arrived: the sim then waits for a slow planner), video (an mp4
            path: every stepped camera frame is written there), driver (``external``: the
            command topics drive the sim; ``expert``, ``mixed`` or ``random``: the scripted
@@ -61,8 +65,14 @@ class SimNode(Node):
             raise ValueError(f"env must be one of {ENV_NAMES}, got {self.env_name!r}")
         self.is_arm = self.env_name.startswith("franka")
         self.desc = load_robot(param(self, "robot", "panda" if self.is_arm else "husky"))
-        self.env = make_env(self.env_name, image_size=int(param(self, "image_size", 64)))
-        self.k = camera_matrix(self.env.camera_info()["rgb"])
+        self.views = parse_views(str(param(self, "views", "camera")), self.is_arm)
+        self.env = make_env(
+            self.env_name,
+            image_size=int(param(self, "image_size", 64)),
+            wrist_camera=len(self.views) > 1,
+        )
+        info = self.env.camera_info()
+        self.k = {v: camera_matrix(info["rgb" if v == "camera" else v]) for v in self.views}
         self.max_steps = int(param(self, "max_steps", 0)) or int(self.env.max_steps)
         self.tail_steps = int(param(self, "tail_steps", 5))  # as `jepa-wm collect`
         self.resets, self.steps, self.success_at = 0, 0, None
@@ -91,8 +101,13 @@ class SimNode(Node):
         )
 
     def _make_io(self) -> None:
-        self.image_pub = self.create_publisher(Image, "/camera/image_raw", 1)
-        self.info_pub = self.create_publisher(CameraInfo, "/camera/camera_info", 1)
+        self.image_pubs = {
+            v: self.create_publisher(Image, f"{view_prefix(v)}/image_raw", 1) for v in self.views
+        }
+        self.info_pubs = {
+            v: self.create_publisher(CameraInfo, f"{view_prefix(v)}/camera_info", 1)
+            for v in self.views
+        }
         self.state_pub = self.create_publisher(JointState, "/sim/state", 10)
         self.action_pub = self.create_publisher(Float64MultiArray, "/sim/action", 10)
         if self.scripted:
@@ -204,9 +219,12 @@ class SimNode(Node):
     def publish(self, now: TimeMsg | None = None) -> None:
         now = now or self.get_clock().now().to_msg()
         obs = self.env.get_observation()
-        self.image_pub.publish(rgb_to_msg(obs.rgb, now, "camera"))
-        size = obs.rgb.shape[1], obs.rgb.shape[0]
-        self.info_pub.publish(camera_info_msg(self.k, *size, now, "camera"))
+        for view in self.views:
+            rgb = obs.rgb if view == "camera" else obs.images[view]
+            frame = view_prefix(view).lstrip("/")
+            self.image_pubs[view].publish(rgb_to_msg(rgb, now, frame))
+            size = rgb.shape[1], rgb.shape[0]
+            self.info_pubs[view].publish(camera_info_msg(self.k[view], *size, now, frame))
         self.state_pub.publish(vector_msg(self.env.state_names, obs.state, now))
         if self.is_arm:
             js = JointState(
@@ -256,6 +274,22 @@ class SimNode(Node):
             self.env.close()
             self.env = None
         super().destroy_node()
+
+
+def parse_views(text: str, is_arm: bool) -> tuple[str, ...]:
+    """``"camera,wrist"`` -> ("camera", "wrist"): the main camera first, then the task's extra
+    view (Franka ``wrist``, Husky ``overhead``). Raises ValueError naming the valid views."""
+    extra = "wrist" if is_arm else "overhead"
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    bad = [v for v in names if v not in ("camera", extra)]
+    if bad or len(set(names)) != len(names):
+        raise ValueError(f"views must name camera and/or {extra} once each, got {text!r}")
+    return ("camera",) + ((extra,) if extra in names else ())
+
+
+def view_prefix(view: str) -> str:
+    """The topic namespace of a view: /camera for the main one, /<view>_camera for others."""
+    return "/camera" if view == "camera" else f"/{view}_camera"
 
 
 def odometry_msg(state: np.ndarray, stamp) -> Odometry:  # noqa: ANN001 - builtin_interfaces/Time
