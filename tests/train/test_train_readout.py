@@ -25,7 +25,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _model(store: Path) -> JepaWorldModel:
     torch.manual_seed(0)
     model = JepaWorldModel(model_config("tiny", {"action_dim": 2, "state_dim": 2}))
-    model.set_normalization(TrajectoryStore.open(store, mode="a").compute_stats())
+    st = TrajectoryStore.open(store)  # read-only: the stats from the committed rows
+    model.set_normalization(
+        {k: {"mean": st.read_all(k).mean(0).tolist(), "std": st.read_all(k).std(0).tolist()}
+         for k in ("action", "state")}
+    )  # fmt: skip
     return model.eval()
 
 
