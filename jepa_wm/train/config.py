@@ -75,6 +75,7 @@ class TrainConfig:
     mask_pred_dim: int = 32  # the narrow masked-prediction predictor
     mask_pred_depth: int = 2
     mask_pred_heads: int = 4
+    mask_context_weight: float = 0.0  # dense loss on the context patches too (0: I-JEPA's)
     # Joint mode: shift each training clip by up to this many pixels (the same shift for every
     # frame of the clip, edges replicated), so the encoder sees more camera placements than the
     # store holds without breaking the frame-to-frame motion. 0 = off; validation never shifts.
@@ -135,6 +136,8 @@ class TrainConfig:
             raise ValueError("mask_ratio must be in (0, 1)")
         if not 0.0 < self.mask_block_scale <= 1.0:
             raise ValueError("mask_block_scale must be in (0, 1]")
+        if self.mask_context_weight < 0:
+            raise ValueError("mask_context_weight must be >= 0")
         for m in (self.ema_momentum, self.ema_momentum_end):
             if m is not None and not 0.0 <= m <= 1.0:
                 raise ValueError("ema_momentum and ema_momentum_end must be in [0, 1]")

@@ -7,7 +7,9 @@ predicts the layer-normed latents that an EMA copy of the encoder computes from 
     L = 1/(T M) sum_t sum_{i in target} | g_phi(s_ctx, pos_i, t) - LN(s_bar_theta(x_t))_i |_1
 
 (I-JEPA Eq. 1 averages an L2 over M target blocks; V-JEPA, Sec. 3, uses L1 on layer-normed
-targets, as here.) theta_bar is the EMA of theta with I-JEPA's linear momentum schedule
+targets, as here.) With ``mask_context_weight`` > 0 the predictor's outputs at the context
+cells are regressed onto the target's latents there as well, a dense loss on every patch
+(the idea V-JEPA 2.1 adds for dense features; its weighting here is ours). theta_bar is the EMA of theta with I-JEPA's linear momentum schedule
 (:mod:`jepa_wm.train.ema`), and the target receives no gradient. Masks are multi-block on the
 encoder's patch grid (:mod:`jepa_wm.train.masking`); for clips the mask is the same at every
 frame (a V-JEPA tube) and the predictor attends across the clip's frames. At the end of the
@@ -61,9 +63,10 @@ class MaskPredictor(nn.Module):
 
     def forward(
         self, context: torch.Tensor, ctx_idx: torch.Tensor, tgt_idx: torch.Tensor
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """context [B, T, K, D] at cells ctx_idx [B, K]; targets at tgt_idx [B, M] of every
-        frame -> predictions [B, T, M, D]."""
+        frame -> predictions at the target cells [B, T, M, D] and at the context cells
+        [B, T, K, D]."""
         b, t, k, _ = context.shape
         m = tgt_idx.shape[1]
         time = self.time[:t][None, :, None]  # [1, T, 1, dim]
@@ -72,7 +75,8 @@ class MaskPredictor(nn.Module):
         x = torch.cat([xc.reshape(b, t * k, -1), xt.reshape(b, t * m, -1)], dim=1)
         for blk in self.blocks:
             x, _ = blk(x)
-        return self.out(self.norm(x[:, t * k :])).view(b, t, m, -1)
+        y = self.out(self.norm(x))
+        return y[:, t * k :].view(b, t, m, -1), y[:, : t * k].view(b, t, k, -1)
 
 
 class MaskedObjective(nn.Module):
@@ -117,16 +121,23 @@ class MaskedObjective(nn.Module):
         # Tube masks: frame t of clip b uses clip b's mask.
         ctx = self.model.encoder.patch_tokens(x, ctx_idx.repeat_interleave(t, 0))  # [BT, K, D]
         with torch.no_grad():
-            full = self.target_encoder.patch_tokens(x)  # [BT, g*g, D]
-            target = _ln(_gather(full, tgt_idx.repeat_interleave(t, 0)))
-            latents = _ln(pool_tokens(self.target_encoder, full))
-        pred = self.mask_predictor(ctx.view(b, t, *ctx.shape[1:]), ctx_idx, tgt_idx)
-        loss = F.l1_loss(pred, target.view_as(pred))
-        return {
-            "loss": loss,
-            "masked": loss.detach(),
-            "latents": latents.view(b, t, *latents.shape[1:]),
-        }
+            raw = self.target_encoder.patch_tokens(x)  # [BT, g*g, D]
+            full = _ln(raw)
+            target = _gather(full, tgt_idx.repeat_interleave(t, 0))
+            ctx_target = _gather(full, ctx_idx.repeat_interleave(t, 0))
+            latents = _ln(pool_tokens(self.target_encoder, raw))
+        pred, pred_ctx = self.mask_predictor(ctx.view(b, t, *ctx.shape[1:]), ctx_idx, tgt_idx)
+        masked = F.l1_loss(pred, target.view_as(pred))
+        out = {"masked": masked.detach(), "latents": latents.view(b, t, *latents.shape[1:])}
+        loss = masked
+        if cfg.mask_context_weight > 0:
+            # Dense: the context cells are predicted too (V-JEPA 2.1's idea of a loss on
+            # every patch; the weighting is ours).
+            dense = F.l1_loss(pred_ctx, ctx_target.view_as(pred_ctx))
+            out["dense"] = dense.detach()
+            loss = loss + cfg.mask_context_weight * dense
+        out["loss"] = loss
+        return out
 
     @torch.no_grad()
     def update_target(self, frac: float = 0.0) -> None:

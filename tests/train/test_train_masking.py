@@ -66,10 +66,11 @@ def test_context_tokens_never_see_target_patches(kind: str) -> None:
         assert torch.allclose(pool_tokens(enc, enc.patch_tokens(x)), enc(x), atol=1e-6)
 
 
-def _objective(steps: int = 10) -> MaskedObjective:
+def _objective(**over) -> MaskedObjective:
     cfg = load_train_config(
         None,
         {
+            **over,
             "mode": "two_stage",
             "objective": "masked",
             "clip_len": 3,
@@ -109,3 +110,13 @@ def test_the_ema_target_gets_no_gradient_and_follows_the_schedule() -> None:
     obj.finish_stage()  # the model keeps the target encoder
     for pt, p in zip(obj.target_encoder.parameters(), obj.model.encoder.parameters(), strict=True):
         assert torch.equal(pt, p)
+
+
+def test_the_dense_loss_adds_the_context_patches() -> None:
+    torch.manual_seed(0)
+    rgb = torch.randint(0, 255, (2, 3, 32, 32, 3), dtype=torch.uint8)
+    obj = _objective(mask_context_weight=0.5)
+    out = obj(rgb, torch.zeros(2, 3, 2), torch.zeros(2, 2, 2))
+    assert out["dense"] > 0
+    assert torch.allclose(out["loss"], out["masked"] + 0.5 * out["dense"])
+    assert "dense" not in _objective()(rgb, torch.zeros(2, 3, 2), torch.zeros(2, 2, 2))
