@@ -30,7 +30,9 @@ def preprocess(rgb: torch.Tensor, image_size: int) -> torch.Tensor:
         )
     mean = torch.tensor(_MEAN, device=x.device).view(1, 3, 1, 1)
     std = torch.tensor(_STD, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
+    # contiguous: the permute above leaves x channels-last, and the conv weight gradients it
+    # yields do not match DDP's bucket layout ("Grad strides do not match bucket view strides").
+    return ((x - mean) / std).contiguous()
 
 
 class ConvEncoder(nn.Module):
