@@ -120,3 +120,28 @@ def test_the_dense_loss_adds_the_context_patches() -> None:
     assert out["dense"] > 0
     assert torch.allclose(out["loss"], out["masked"] + 0.5 * out["dense"])
     assert "dense" not in _objective()(rgb, torch.zeros(2, 3, 2), torch.zeros(2, 2, 2))
+
+
+def test_the_masked_objective_drops_target_tokens_of_a_vit() -> None:
+    torch.manual_seed(0)
+    cfg = load_train_config(
+        None,
+        {
+            "mode": "two_stage",
+            "objective": "masked",
+            "clip_len": 2,
+            "rollout_steps": 1,
+            "mask_ratio": 0.5,
+        },
+    )
+    enc = {"kind": "vit", "image_size": 32, "dim": 16, "patch_size": 8, "depth": 1, "heads": 2}
+    model = JepaWorldModel(model_config("tiny", {"encoder": enc}))
+    obj = MaskedObjective(model, cfg)
+    seen = []
+    obj.model.encoder.blocks[0].register_forward_hook(lambda m, i, o: seen.append(i[0].shape))
+    rgb = torch.randint(0, 255, (3, 2, 32, 32, 3), dtype=torch.uint8)
+    out = obj(rgb, torch.zeros(3, 2, 7), torch.zeros(3, 1, 7))
+    out["loss"].backward()
+    assert seen == [(6, 8, 16)]  # 3 clips x 2 frames, 8 of the 16 patches kept
+    assert out["latents"].shape == (3, 2, 16, 16)
+    assert model.encoder.patch.weight.grad is not None
