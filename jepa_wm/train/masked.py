@@ -28,6 +28,7 @@ from torch import nn
 from jepa_wm.models.encoder import pool_tokens, preprocess
 from jepa_wm.models.layers import Block
 from jepa_wm.models.world_model import JepaWorldModel
+from jepa_wm.train import distributed as dist_util
 from jepa_wm.train.config import TrainConfig
 from jepa_wm.train.ema import ema_update, momentum_at
 from jepa_wm.train.masking import multiblock_masks
@@ -103,7 +104,8 @@ class MaskedObjective(nn.Module):
             self.grid**2,
             cfg.clip_len,
         )
-        self._gen = torch.Generator().manual_seed(cfg.seed)
+        # Each DDP rank draws its own masks (its clips differ too).
+        self._gen = torch.Generator().manual_seed(cfg.seed * 1000 + dist_util.rank())
         model.encoder.requires_grad_(True)
         model.predictor.requires_grad_(False)  # unused in this stage
 
