@@ -37,6 +37,7 @@ def _quadrature(x: torch.Tensor) -> float:
     return float(n * mpmath.quad(integrand, [-mpmath.inf, 0, mpmath.inf]))
 
 
+@pytest.mark.slow  # mpmath's adaptive quadrature: a few seconds per case
 @pytest.mark.parametrize("kind", ["gaussian", "scaled", "uniform", "shifted", "bimodal"])
 def test_epps_pulley_matches_the_integral(kind: str) -> None:
     g = torch.Generator().manual_seed(1)
@@ -71,6 +72,7 @@ def test_sigreg_is_small_on_gaussians_and_large_far_from_them() -> None:
         assert float(sigreg(w, a)) > 50 * gauss, name
 
 
+@pytest.mark.slow
 def test_sigreg_gradient_pulls_a_cloud_towards_the_gaussian() -> None:
     g = torch.Generator().manual_seed(2)
     z = (0.2 * torch.randn(256, 8, generator=g) + 0.5).requires_grad_(True)
