@@ -280,7 +280,8 @@ class _Loop:
             step_lr = lr_at(cfg, state.step, n_steps, time_frac)
             for g in opt.param_groups:
                 g["lr"] = step_lr * g.get("lr_scale", 1.0)
-            frac = max(state.step / n_steps, time_frac)  # EMA momentum schedule position
+            # Position in the stage after this step, for the EMA momentum schedule.
+            frac = max((state.step + 1) / n_steps, time_frac)
             out, n = self._step(wrapped, objective, opt, next(batches), state, frac)
             clips += n * self.world
             state.step += 1
