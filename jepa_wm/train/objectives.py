@@ -138,7 +138,10 @@ def augment(x: torch.Tensor, max_shift: int = 4) -> torch.Tensor:
 
 
 class SSLObjective(nn.Module):
-    """VICReg (invariance + variance + covariance) between two augmented views of each frame."""
+    """VICReg (Bardes, Ponce & LeCun, ICLR 2022) between two augmented views Z, Z' of each
+    frame's token latents: l = lambda s(Z, Z') + mu [v(Z) + v(Z')] / 2 + nu [c(Z) + c(Z')] / 2,
+    with s the mean squared difference and v, c as in :func:`~jepa_wm.train.losses.vicreg_terms`
+    (lambda, mu, nu = ``vicreg_inv``, ``vicreg_var``, ``vicreg_cov``)."""
 
     def __init__(self, model: JepaWorldModel, cfg: TrainConfig) -> None:
         super().__init__()
