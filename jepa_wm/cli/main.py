@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "bag2zarr": ("bag2zarr", "convert rosbag2 recordings into a trajectory store"),
     "record": ("record", "record ROS 2 topics into a rosbag2 (mcap)"),
     "export": ("export", "export a checkpoint to ONNX (and TensorRT where available)"),
+    "import-encoder": ("import_encoder", "load V-JEPA 2 layout ViT weights into a checkpoint"),
 }
 
 

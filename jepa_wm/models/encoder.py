@@ -30,7 +30,9 @@ def preprocess(rgb: torch.Tensor, image_size: int) -> torch.Tensor:
         )
     mean = torch.tensor(_MEAN, device=x.device).view(1, 3, 1, 1)
     std = torch.tensor(_STD, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
+    # contiguous: the permute above leaves x channels-last, and the conv weight gradients it
+    # yields do not match DDP's bucket layout ("Grad strides do not match bucket view strides").
+    return ((x - mean) / std).contiguous()
 
 
 class ConvEncoder(nn.Module):
@@ -55,11 +57,25 @@ class ConvEncoder(nn.Module):
         layers += [nn.Conv2d(c_in, c_in, 3, padding=1), nn.GroupNorm(8, c_in), nn.GELU()]
         self.body = nn.Sequential(*layers)
         self.proj = nn.Conv2d(c_in, cfg.dim, 1)
+        self.grid = cfg.grid_size
         self.pool = _pool(cfg.grid_size, cfg.pool_grid)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.pool(self.proj(self.body(x)))  # [N, D, g, g]
+        y = self.pool(self.proj(self.body(x)))  # [N, D, p, p]
         return y.flatten(2).transpose(1, 2)
+
+    def patch_tokens(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """Unpooled grid tokens [N, g*g, D] of x [N, 3, S, S]; with ``keep`` [N, K] (cell
+        indices, raster order) only those K cells are returned, [N, K, D].
+
+        A convolution cannot drop tokens, so the pixels of the cells not kept are set to 0
+        (the dataset mean after normalisation) before the first layer: nothing of them reaches
+        the kept cells' features, however wide the receptive field (masked latent prediction).
+        """
+        if keep is not None:
+            x = x * _pixel_mask(keep, self.grid, x.shape[-1]).to(x.dtype)
+        y = self.proj(self.body(x)).flatten(2).transpose(1, 2)  # [N, g*g, D]
+        return y if keep is None else _gather(y, keep)
 
 
 class ViTEncoder(nn.Module):
@@ -80,13 +96,42 @@ class ViTEncoder(nn.Module):
         self.pool = _pool(cfg.grid_size, cfg.pool_grid)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t = self.patch(x).flatten(2).transpose(1, 2) + self.pos  # [N, g*g, D]
-        for blk in self.blocks:
-            t, _ = blk(t)
-        t = self.norm(t)
+        t = self.patch_tokens(x)  # [N, g*g, D]
         n, _, d = t.shape
         grid = t.transpose(1, 2).reshape(n, d, self.grid, self.grid)
         return self.pool(grid).flatten(2).transpose(1, 2)
+
+    def patch_tokens(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """Unpooled patch tokens [N, g*g, D] of x [N, 3, S, S]; with ``keep`` [N, K] (patch
+        indices) only those K patches enter the transformer (I-JEPA's context encoder), [N, K, D].
+        """
+        t = self.patch(x).flatten(2).transpose(1, 2) + self.pos  # [N, g*g, D]
+        if keep is not None:
+            t = _gather(t, keep)
+        for blk in self.blocks:
+            t, _ = blk(t)
+        return self.norm(t)
+
+
+def pool_tokens(encoder: nn.Module, tokens: torch.Tensor) -> torch.Tensor:
+    """An encoder's unpooled grid tokens [N, g*g, D] -> its output tokens [N, P, D]."""
+    n, _, d = tokens.shape
+    grid = tokens.transpose(1, 2).reshape(n, d, encoder.grid, encoder.grid)
+    return encoder.pool(grid).flatten(2).transpose(1, 2)
+
+
+def _gather(tokens: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """tokens [N, L, D], idx [N, K] -> [N, K, D]."""
+    return torch.gather(tokens, 1, idx[..., None].expand(-1, -1, tokens.shape[-1]))
+
+
+def _pixel_mask(keep: torch.Tensor, grid: int, size: int) -> torch.Tensor:
+    """keep [N, K] cell indices of a grid x grid raster -> bool [N, 1, size, size] pixel mask."""
+    cells = torch.zeros(keep.shape[0], grid * grid, dtype=torch.bool, device=keep.device)
+    cells.scatter_(1, keep, True)
+    px = size // grid
+    m = cells.view(-1, 1, grid, grid)
+    return m.repeat_interleave(px, 2).repeat_interleave(px, 3)
 
 
 def _pool(grid: int, pool_grid: int) -> nn.Module:

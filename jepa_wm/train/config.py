@@ -21,6 +21,7 @@ from jepa_wm.models.config import ModelConfig, model_config
 
 MODES = ("joint", "two_stage")
 TARGETS = ("stopgrad", "ema")
+OBJECTIVES = ("vicreg", "sigreg", "masked")
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,18 @@ class TrainConfig:
     """Everything a training run needs besides the data paths.
 
     mode "joint": encoder + predictor trained together on the prediction loss against a
-    stop-gradient (or EMA) target, with VICReg variance/covariance terms against collapse
-    (EB-JEPA). mode "two_stage": ``pretrain_steps`` of self-supervised VICReg on augmented
-    views of single frames, then the encoder is frozen and the predictor trains ``steps``.
+    stop-gradient (or EMA) target, with an anti-collapse term chosen by ``objective``.
+    mode "two_stage": ``pretrain_steps`` of self-supervised encoder training chosen by
+    ``objective``, then the encoder is frozen and the predictor trains ``steps``.
+
+    objective (the encoder's self-supervised objective):
+      * "vicreg": VICReg (Bardes et al. 2022). Joint: variance/covariance on the latents
+        (EB-JEPA); two-stage: invariance + variance + covariance between two augmented views.
+      * "sigreg": LeJEPA's SIGReg (Balestriero & LeCun 2025), one trade-off weight
+        ``sigreg_weight`` (lambda): loss = (1 - lambda) * prediction + lambda * SIGReg, where
+        the prediction is the world-model loss (joint) or view invariance (two-stage).
+      * "masked": I-JEPA / V-JEPA masked latent prediction with an EMA target (two-stage
+        only: V-JEPA 2-AC freezes the masked-pretrained encoder under its predictor).
     """
 
     preset: str = "tiny"
@@ -54,11 +64,26 @@ class TrainConfig:
     # scratch otherwise drops as hard to predict. >0 makes the encoder not purely self-supervised.
     state_probe_weight: float = 0.0
     target: str = "stopgrad"
+    objective: str = "vicreg"
+    sigreg_weight: float = 0.05  # LeJEPA's lambda
+    # Random 1-D projections per step. They are redrawn every step, so a few times D suffices;
+    # the Epps-Pulley terms cost N * slices * knots cos/sin (256 slices: ~1 s a step on 1 CPU).
+    sigreg_slices: int = 64
+    sigreg_knots: int = 17  # trapezoid points of the Epps-Pulley integral on [0, 5]
+    mask_ratio: float = 0.6  # fraction of the patch grid that is target (masked) per frame
+    mask_block_scale: float = 0.15  # area of each target block, as a fraction of the grid
+    mask_pred_dim: int = 32  # the narrow masked-prediction predictor
+    mask_pred_depth: int = 2
+    mask_pred_heads: int = 4
+    mask_context_weight: float = 0.0  # dense loss on the context patches too (0: I-JEPA's)
     # Joint mode: shift each training clip by up to this many pixels (the same shift for every
     # frame of the clip, edges replicated), so the encoder sees more camera placements than the
     # store holds without breaking the frame-to-frame motion. 0 = off; validation never shifts.
     clip_shift: int = 0
     ema_momentum: float = 0.99
+    # EMA momentum at the end of a stage; it rises linearly from ema_momentum (I-JEPA's
+    # schedule, 0.996 -> 1.0). None: constant.
+    ema_momentum_end: float | None = None
     vicreg_var: float = 1.0
     vicreg_cov: float = 0.04
     vicreg_inv: float = 1.0
@@ -80,6 +105,7 @@ class TrainConfig:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
+        self._check_objective()
         if self.clip_len < 2:
             raise ValueError("clip_len must be >= 2 (a frame and its successor)")
         if self.rollout_steps < 1 or self.rollout_steps > self.clip_len - 1:
@@ -95,6 +121,32 @@ class TrainConfig:
             raise ValueError("state_probe_weight must be >= 0")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError("val_fraction must be in (0, 1)")
+
+    def _check_objective(self) -> None:
+        """The encoder objective's keys (raises ValueError)."""
+        if self.objective not in OBJECTIVES:
+            raise ValueError(
+                f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}"
+            )
+        if self.objective == "masked" and self.mode != "two_stage":
+            raise ValueError("objective 'masked' needs mode two_stage (encoder first, then frozen)")
+        if not 0.0 <= self.sigreg_weight <= 1.0:
+            raise ValueError("sigreg_weight must be in [0, 1]")
+        if not 0.0 < self.mask_ratio < 1.0:
+            raise ValueError("mask_ratio must be in (0, 1)")
+        if not 0.0 < self.mask_block_scale <= 1.0:
+            raise ValueError("mask_block_scale must be in (0, 1]")
+        if self.mask_context_weight < 0:
+            raise ValueError("mask_context_weight must be >= 0")
+        for m in (self.ema_momentum, self.ema_momentum_end):
+            if m is not None and not 0.0 <= m <= 1.0:
+                raise ValueError("ema_momentum and ema_momentum_end must be in [0, 1]")
+        if self.sigreg_slices < 1 or self.sigreg_knots < 2:
+            raise ValueError("sigreg_slices must be >= 1 and sigreg_knots >= 2")
+        if self.mask_pred_depth < 1 or self.mask_pred_heads < 1:
+            raise ValueError("mask_pred_depth and mask_pred_heads must be >= 1")
+        if self.mask_pred_dim % self.mask_pred_heads:
+            raise ValueError("mask_pred_dim must be a multiple of mask_pred_heads")
 
     def model_config(self, action_dim: int, state_dim: int) -> ModelConfig:
         """The model config: preset + overrides + the data's action/state dims."""

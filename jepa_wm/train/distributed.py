@@ -19,6 +19,11 @@ def setup(device: torch.device | str) -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+def rank() -> int:
+    """This process's rank (0 when not distributed)."""
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
 def cleanup() -> None:
     """Leave the process group (no-op when not distributed)."""
     if dist.is_available() and dist.is_initialized():

@@ -50,7 +50,11 @@ def prediction_losses(
 
 
 def vicreg_terms(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Variance hinge (std >= 1 per dim) and covariance (off-diagonal^2 / D) of z [N, D]."""
+    """VICReg's variance and covariance terms (Bardes, Ponce & LeCun, ICLR 2022) of z [N, D]:
+
+    v(Z) = 1/D sum_j max(0, 1 - sqrt(Var(z^j) + 1e-4))   (hinge on each dimension's std),
+    c(Z) = 1/D sum_{i != j} C(Z)_ij^2,  C(Z) = 1/(N-1) sum_n (z_n - mean)(z_n - mean)^T.
+    """
     z = z.float()
     z = z - z.mean(0)
     std = torch.sqrt(z.var(0) + 1e-4)

@@ -1,11 +1,15 @@
 """Training objectives as modules (so DDP can wrap them): joint/predictor and SSL pre-training.
 
 * :class:`PredictionObjective` - teacher forcing + rollout L1 on layer-normed latents, a state
-  loss, and (when the encoder trains) VICReg variance/covariance on the latents (EB-JEPA) and
-  an optional linear state probe on the latents (``state_probe_weight``).
+  loss, and (when the encoder trains) an anti-collapse term on the latents chosen by
+  ``objective``: VICReg variance/covariance (EB-JEPA) or SIGReg (LeJEPA), and an optional
+  linear state probe on the latents (``state_probe_weight``).
   The target is the stop-gradient of the online encoder, or an EMA copy of it.
 * :class:`SSLObjective` - VICReg between two augmented views of the same frames (stage 1 of
-  the two-stage mode).
+  the two-stage mode, ``objective: vicreg``).
+* :class:`SIGRegObjective` - LeJEPA between two augmented views (stage 1, ``objective: sigreg``).
+* :class:`~jepa_wm.train.masked.MaskedObjective` - masked latent prediction (stage 1,
+  ``objective: masked``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from torch import nn
 from jepa_wm.models.encoder import preprocess
 from jepa_wm.models.world_model import JepaWorldModel
 from jepa_wm.train.config import TrainConfig
+from jepa_wm.train.ema import ema_update, momentum_at
 from jepa_wm.train.losses import prediction_losses, vicreg_terms
+from jepa_wm.train.sigreg import random_directions, sigreg
 
 
 def _ln(z: torch.Tensor) -> torch.Tensor:
@@ -43,17 +49,16 @@ class PredictionObjective(nn.Module):
         # Frozen parts must not require grad: DDP would wait for their gradients forever.
         model.encoder.requires_grad_(train_encoder)
         model.predictor.requires_grad_(True)
+        self.sigreg = SIGRegTerm(cfg) if train_encoder and cfg.objective == "sigreg" else None
 
     @torch.no_grad()
-    def update_target(self) -> None:
-        """EMA step of the target encoder (no-op for the stop-gradient target)."""
+    def update_target(self, frac: float = 0.0) -> None:
+        """EMA step of the target encoder at fraction ``frac`` of the stage (no-op for the
+        stop-gradient target)."""
         if self.target_encoder is None:
             return
-        m = self.cfg.ema_momentum
-        for pt, p in zip(
-            self.target_encoder.parameters(), self.model.encoder.parameters(), strict=True
-        ):
-            pt.mul_(m).add_(p.detach(), alpha=1 - m)
+        m = momentum_at(self.cfg.ema_momentum, self.cfg.ema_momentum_end, frac)
+        ema_update(self.target_encoder, self.model.encoder, m)
 
     def encode(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (predictor inputs, targets), both layer-normed [B,T,P,D].
@@ -93,7 +98,12 @@ class PredictionObjective(nn.Module):
         loss = loss + cfg.state_weight * (
             out["state_tf"] + cfg.rollout_weight * out["state_rollout"]
         )
-        if self.train_encoder:
+        if self.sigreg is not None:
+            # LeJEPA's single trade-off: (1 - lambda) * prediction + lambda * SIGReg.
+            out["sigreg"] = self.sigreg(z.reshape(-1, z.shape[-1]))
+            lam = cfg.sigreg_weight
+            loss = (1 - lam) * loss + lam * out["sigreg"]
+        elif self.train_encoder:
             var, cov = vicreg_terms(z.reshape(-1, z.shape[-1]))
             out["var"], out["cov"] = var, cov
             loss = loss + cfg.vicreg_var * var + cfg.vicreg_cov * cov
@@ -128,7 +138,10 @@ def augment(x: torch.Tensor, max_shift: int = 4) -> torch.Tensor:
 
 
 class SSLObjective(nn.Module):
-    """VICReg (invariance + variance + covariance) between two augmented views of each frame."""
+    """VICReg (Bardes, Ponce & LeCun, ICLR 2022) between two augmented views Z, Z' of each
+    frame's token latents: l = lambda s(Z, Z') + mu [v(Z) + v(Z')] / 2 + nu [c(Z) + c(Z')] / 2,
+    with s the mean squared difference and v, c as in :func:`~jepa_wm.train.losses.vicreg_terms`
+    (lambda, mu, nu = ``vicreg_inv``, ``vicreg_var``, ``vicreg_cov``)."""
 
     def __init__(self, model: JepaWorldModel, cfg: TrainConfig) -> None:
         super().__init__()
@@ -152,3 +165,55 @@ class SSLObjective(nn.Module):
         cfg = self.cfg
         loss = cfg.vicreg_inv * inv + cfg.vicreg_var * var + cfg.vicreg_cov * cov
         return {"loss": loss, "inv": inv, "var": var, "cov": cov, "latents": z1.detach()[None]}
+
+
+class SIGRegTerm(nn.Module):
+    """SIGReg (:mod:`jepa_wm.train.sigreg`) with fresh random directions every training call.
+
+    The directions come from a CPU generator seeded with ``cfg.seed``, so every DDP rank draws
+    the same ones; evaluation always uses the same directions, so validation is comparable.
+    """
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        super().__init__()
+        self.slices, self.knots = cfg.sigreg_slices, cfg.sigreg_knots
+        self._gen = torch.Generator().manual_seed(cfg.seed)
+
+    def forward(self, *views: torch.Tensor) -> torch.Tensor:
+        """Mean SIGReg of each view's embeddings [N, D] (the same directions for all views)."""
+        gen = self._gen if self.training else torch.Generator().manual_seed(0)
+        a = random_directions(views[0].shape[-1], self.slices, gen, views[0].device)
+        return torch.stack([sigreg(v, a, self.knots) for v in views]).mean()
+
+
+class SIGRegObjective(nn.Module):
+    """LeJEPA (Balestriero & LeCun 2025, arXiv:2511.08544) on two augmented views per frame.
+
+    L = (1 - lambda) * L_pred + lambda * SIGReg, with L_pred = (1/V) sum_v ||z_v - mean_v z_v||^2
+    (the views predict their centre; here V = 2 views, both "global") and SIGReg on each view's
+    token embeddings [N*P, D]. No EMA, no stop-gradient, one trade-off weight lambda
+    (``sigreg_weight``).
+    """
+
+    def __init__(self, model: JepaWorldModel, cfg: TrainConfig) -> None:
+        super().__init__()
+        self.model = model
+        self.cfg = cfg
+        self.sigreg = SIGRegTerm(cfg)
+        model.encoder.requires_grad_(True)
+        model.predictor.requires_grad_(False)  # unused in this stage
+
+    def forward(
+        self, rgb: torch.Tensor, state: torch.Tensor, action: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        del state, action  # frames only
+        x = preprocess(rgb.reshape(-1, *rgb.shape[2:]), self.model.image_size)
+        z1 = _ln(self.model.encoder(augment(x)))  # [N, P, D]
+        z2 = _ln(self.model.encoder(augment(x)))
+        centre = (z1 + z2) / 2
+        inv = ((z1 - centre).pow(2).mean() + (z2 - centre).pow(2).mean()) / 2
+        d = z1.shape[-1]
+        sig = self.sigreg(z1.reshape(-1, d), z2.reshape(-1, d))
+        lam = self.cfg.sigreg_weight
+        loss = (1 - lam) * inv + lam * sig
+        return {"loss": loss, "inv": inv, "sigreg": sig, "latents": z1.detach()[None]}

@@ -1,7 +1,8 @@
 """Resumable training state without pickle: optimizer tensors in safetensors, the rest in JSON.
 
 ``<run>/train_state.safetensors`` holds ``opt.<i>.<name>`` (per-parameter optimizer state),
-``ema.<name>`` (EMA target encoder) and ``probe.<name>`` (joint-mode state probe);
+``ema.<name>`` (EMA target encoder), ``probe.<name>`` (joint-mode state probe) and
+``maskpred.<name>`` (the masked-prediction predictor);
 ``<run>/train_state.json`` holds the step, the stage, the optimizer's param-group
 hyper-parameters, the best validation score and the SHA-256 of the tensor file.
 """

@@ -35,7 +35,8 @@ from jepa_wm.train.config import TrainConfig
 from jepa_wm.train.data import TrainData, drop_nonfinite, prepare_data
 from jepa_wm.train.evaluate import FRAME_KEYS, frames_of, validation_losses
 from jepa_wm.train.losses import rankme
-from jepa_wm.train.objectives import PredictionObjective, SSLObjective
+from jepa_wm.train.masked import MaskedObjective
+from jepa_wm.train.objectives import PredictionObjective, SIGRegObjective, SSLObjective
 from jepa_wm.train.state import (
     load_train_state,
     optimizer_tensors,
@@ -91,10 +92,23 @@ def _loaders(cfg: TrainConfig, data: TrainData, rank: int) -> tuple[DataLoader, 
     return train, val
 
 
+_PRETRAIN = {"vicreg": SSLObjective, "sigreg": SIGRegObjective, "masked": MaskedObjective}
+
+
 def _build_objective(model: JepaWorldModel, cfg: TrainConfig, stage: str) -> torch.nn.Module:
     if stage == "pretrain":
-        return SSLObjective(model, cfg)
+        return _PRETRAIN[cfg.objective](model, cfg)
     return PredictionObjective(model, cfg, train_encoder=(stage == "joint"))
+
+
+def _heads(objective: torch.nn.Module) -> dict[str, torch.nn.Module]:
+    """Trained modules of the objective outside the model, by train-state key prefix: the
+    joint-mode state probe (``probe``) and the masked-prediction predictor (``maskpred``)."""
+    parts = {
+        "probe": getattr(objective, "state_probe", None),
+        "maskpred": getattr(objective, "mask_predictor", None),
+    }
+    return {prefix: m for prefix, m in parts.items() if m is not None}
 
 
 def _optimizer(objective: torch.nn.Module, cfg: TrainConfig, stage: str) -> torch.optim.Optimizer:
@@ -106,9 +120,8 @@ def _optimizer(objective: torch.nn.Module, cfg: TrainConfig, stage: str) -> torc
         )
     if stage in ("predictor", "joint"):
         groups.append({"params": list(model.predictor.parameters()), "lr_scale": 1.0})
-    probe = getattr(objective, "state_probe", None)
-    if probe is not None:
-        groups.append({"params": list(probe.parameters()), "lr_scale": 1.0})
+    for head in _heads(objective).values():
+        groups.append({"params": list(head.parameters()), "lr_scale": 1.0})
     return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
@@ -147,13 +160,10 @@ def _init_model(cfg: TrainConfig, data: TrainData, out: Path, resume: bool) -> J
 
 
 def _resumable_parts(objective: torch.nn.Module) -> dict[str, torch.nn.Module]:
-    """Trained parts of the objective outside the model, by train-state key prefix: the EMA
-    target encoder (``ema``) and the joint-mode state probe (``probe``), when present."""
-    parts = {
-        "ema": getattr(objective, "target_encoder", None),
-        "probe": getattr(objective, "state_probe", None),
-    }
-    return {prefix: m for prefix, m in parts.items() if m is not None}
+    """Parts of the objective outside the model that a resume needs, by train-state key
+    prefix: the EMA target encoder (``ema``) and the trained heads (:func:`_heads`)."""
+    ema = getattr(objective, "target_encoder", None)
+    return {**({"ema": ema} if ema is not None else {}), **_heads(objective)}
 
 
 def _with_context(cfg: ModelConfig, context_len: int) -> ModelConfig:
@@ -270,7 +280,9 @@ class _Loop:
             step_lr = lr_at(cfg, state.step, n_steps, time_frac)
             for g in opt.param_groups:
                 g["lr"] = step_lr * g.get("lr_scale", 1.0)
-            out, n = self._step(wrapped, objective, opt, next(batches), state)
+            # Position in the stage after this step, for the EMA momentum schedule.
+            frac = max((state.step + 1) / n_steps, time_frac)
+            out, n = self._step(wrapped, objective, opt, next(batches), state, frac)
             clips += n * self.world
             state.step += 1
             self.steps_done += 1
@@ -292,6 +304,8 @@ class _Loop:
                 _log(self.out, self.rank, rec)
                 bar.set_postfix(loss=f"{rec['loss']:.4f}")
                 tick, clips = time.time(), 0
+            if state.step == n_steps and hasattr(objective, "finish_stage"):
+                objective.finish_stage()  # e.g. the masked objective keeps its EMA target
             if state.step % cfg.val_every == 0 or state.step == n_steps:
                 val = self._validate(objective, name, state)
             if state.step % cfg.ckpt_every == 0 or state.step == n_steps:
@@ -314,7 +328,9 @@ class _Loop:
             {"event": "cached_latents", "frames": frames, "seconds": time.time() - t0},
         )
 
-    def _step(self, wrapped, objective, opt, raw, state) -> tuple[dict[str, torch.Tensor], int]:
+    def _step(
+        self, wrapped, objective, opt, raw, state, frac: float
+    ) -> tuple[dict[str, torch.Tensor], int]:
         batch = {
             k: v.to(self.device) for k, v in raw.items() if k in (*FRAME_KEYS, "state", "action")
         }
@@ -333,7 +349,7 @@ class _Loop:
             )
         opt.step()
         if hasattr(objective, "update_target"):
-            objective.update_target()
+            objective.update_target(frac)
         return {k: v.detach() for k, v in out.items()}, n
 
     def _validate(self, objective, name, state) -> dict[str, float]:

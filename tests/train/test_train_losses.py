@@ -43,6 +43,24 @@ def test_vicreg_and_rankme_detect_collapse() -> None:
     assert rankme(spread) > 14 and rankme(collapsed) < 1.5
 
 
+def test_vicreg_terms_match_the_paper_definitions_by_hand() -> None:
+    torch.manual_seed(1)
+    z = (torch.randn(40, 5) * torch.tensor([0.2, 0.5, 1.0, 2.0, 3.0])).double()
+    z[:, 1] += 0.7 * z[:, 0]  # some covariance
+    var, cov = vicreg_terms(z)
+    n, d = z.shape
+    mean = [sum(float(z[i, j]) for i in range(n)) / n for j in range(d)]
+    c = [
+        [sum((float(z[k, i]) - mean[i]) * (float(z[k, j]) - mean[j]) for k in range(n)) / (n - 1)
+         for j in range(d)]
+        for i in range(d)
+    ]  # fmt: skip
+    v_ref = sum(max(0.0, 1 - (c[j][j] + 1e-4) ** 0.5) for j in range(d)) / d
+    c_ref = sum(c[i][j] ** 2 for i in range(d) for j in range(d) if i != j) / d
+    assert float(var) == pytest.approx(v_ref, rel=1e-5)
+    assert float(cov) == pytest.approx(c_ref, rel=1e-5)
+
+
 @pytest.mark.parametrize(
     "shape", [(6, 3, 10, 10, 3), (6, 3, 10, 10)], ids=["clips_uint8_BTHWC", "images_NCHW"]
 )

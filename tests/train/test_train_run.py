@@ -158,7 +158,20 @@ def test_bad_inputs_give_clear_errors(synth_store: Path, tmp_path: Path, capsys)
         load_train_config(None, {"model": {"predictor": {"depht": 2}}})
 
 
-def test_ddp_two_processes_gloo(synth_store: Path, fast_cfg: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",
+        "mode: two_stage\nobjective: masked\npretrain_steps: 2\nmask_pred_dim: 16\n"
+        "mask_pred_heads: 2\n",
+    ],
+    ids=["joint", "masked"],
+)
+def test_ddp_two_processes_gloo(
+    extra: str, synth_store: Path, fast_cfg: Path, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "ddp.yaml"
+    cfg.write_text(fast_cfg.read_text() + extra)
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
@@ -179,13 +192,14 @@ def test_ddp_two_processes_gloo(synth_store: Path, fast_cfg: Path, tmp_path: Pat
         "--out",
         str(tmp_path / "ddp"),
         "--config",
-        str(fast_cfg),
+        str(cfg),
         "--steps",
         "4",
         "--no-progress",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Grad strides do not match" not in proc.stderr  # DDP's bucket layout holds
     rows = [r for r in _log(tmp_path / "ddp") if "loss" in r]
     assert rows[-1]["step"] == 4
     assert load_world_model(tmp_path / "ddp").action_dim == 2
@@ -262,3 +276,58 @@ def test_clip_shift_trains_and_rejects_negative(
     assert summary["steps_done"] == 3
     with pytest.raises(ConfigError, match="clip_shift"):
         load_train_config(fast_cfg, {"clip_shift": -1})
+
+
+@pytest.mark.parametrize("objective", ["vicreg", "sigreg", "masked"])
+def test_each_encoder_objective_trains_two_stage_from_the_cli(
+    objective: str, synth_store: Path, fast_cfg: Path, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "obj.yaml"
+    cfg.write_text(
+        fast_cfg.read_text() + f"mode: two_stage\nobjective: {objective}\npretrain_steps: 10\n"
+        "steps: 5\nmask_pred_dim: 16\nmask_pred_heads: 2\nema_momentum_end: 1.0\n"
+    )
+    run = tmp_path / "run"
+    argv = ["train", "--data", str(synth_store), "--out", str(run), "--config", str(cfg)]
+    assert main([*argv, "--no-progress"]) == 0
+    rows = _log(run)
+    pre = [r for r in rows if r.get("stage") == "pretrain" and "loss" in r]
+    key = {"vicreg": "var", "sigreg": "sigreg", "masked": "masked"}[objective]
+    assert len(pre) == 2 and all(key in r and r["rankme"] >= 1.0 for r in pre)
+    assert any(r.get("stage") == "pretrain" and "val_rankme" in r for r in rows)
+    assert [r["stage"] for r in rows if "loss" in r][-1] == "predictor"
+    # The predictor stage trained on the frozen pretrained encoder.
+    best, last = load_world_model(run / "best"), load_world_model(run)
+    for k, v in last.encoder.state_dict().items():
+        assert torch.equal(v, best.encoder.state_dict()[k])
+
+
+def test_sigreg_joint_replaces_vicreg_and_masked_needs_two_stage(
+    synth_store: Path, fast_cfg: Path, tmp_path: Path
+) -> None:
+    cfg = load_train_config(fast_cfg, {"steps": 5, "objective": "sigreg"})
+    train(cfg, [synth_store], tmp_path / "run", progress=False)
+    rows = [r for r in _log(tmp_path / "run") if "loss" in r]
+    assert all("sigreg" in r and "var" not in r and r["rankme"] >= 1.0 for r in rows)
+    with pytest.raises(ConfigError, match="needs mode two_stage"):
+        load_train_config(fast_cfg, {"objective": "masked"})
+    with pytest.raises(ConfigError, match="vicreg, sigreg, masked"):
+        load_train_config(fast_cfg, {"objective": "mae"})
+
+
+def test_masked_objective_resumes_its_ema_target_and_predictor(fast_cfg: Path) -> None:
+    from jepa_wm.train.trainer import _build_objective, _optimizer, _resumable_parts
+
+    cfg = load_train_config(
+        fast_cfg,
+        {"mode": "two_stage", "objective": "masked", "mask_pred_dim": 16, "mask_pred_heads": 2},
+    )
+    from jepa_wm.models.world_model import JepaWorldModel
+
+    objective = _build_objective(JepaWorldModel(cfg.model_config(2, 2)), cfg, "pretrain")
+    assert set(_resumable_parts(objective)) == {"ema", "maskpred"}
+    trained = {
+        id(p) for g in _optimizer(objective, cfg, "pretrain").param_groups for p in g["params"]
+    }
+    assert {id(p) for p in objective.mask_predictor.parameters()} <= trained
+    assert not {id(p) for p in objective.target_encoder.parameters()} & trained
