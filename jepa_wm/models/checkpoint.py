@@ -259,7 +259,7 @@ def load_world_model(path: str | Path, device: torch.device | str = "cpu") -> Je
 
 def _config(p: Path, doc: dict[str, Any]) -> ModelConfig:
     try:
-        return from_dict(ModelConfig, doc.get("config"), where=f"{p / META}:config")
+        return from_dict(ModelConfig, doc.get("config"), where=str(p / META), keys="config")
     except ConfigError as exc:
         raise CheckpointError(str(exc)) from None
 
