@@ -20,6 +20,7 @@ BENCHES: dict[str, tuple[str, str]] = {
         "640x480/1280x720 rgb8 at 30 Hz to a planner-QoS subscriber, by transport",
     ),
     "bag2zarr": ("bag2zarr", "bag conversion frames/s for mcap and sqlite3"),
+    "faults": ("faults", "the fault battery: expected vs what happened, per case"),
 }
 
 
