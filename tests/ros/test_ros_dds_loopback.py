@@ -135,3 +135,15 @@ def test_ros_camera_frames_reach_a_planner_qos_subscriber(
     # rmw's LOCALHOST set-up delivered 38% (640x480) and 13% (1280x720) here under load; a
     # keep-last-1 subscriber may skip frames when starved, so this asks for most, not all.
     assert sent >= 100 and len(got) >= 0.7 * sent, (frame, sent, len(got))
+
+
+def test_launch_runner_applies_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jepa_wm.app.launch.runner import child_env
+
+    monkeypatch.delenv("FASTDDS_DEFAULT_PROFILES_FILE", raising=False)
+    monkeypatch.delenv("ROS_AUTOMATIC_DISCOVERY_RANGE", raising=False)  # the runner's default
+    env = child_env()
+    assert env["FASTDDS_DEFAULT_PROFILES_FILE"] == str(PROFILE)
+    assert env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "SYSTEM_DEFAULT"
+    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "SUBNET")  # a multi-machine robot
+    assert "FASTDDS_DEFAULT_PROFILES_FILE" not in child_env()
