@@ -68,7 +68,16 @@ def image_msg_to_rgb(
     buf = _as_uint8(data)
     if height <= 0 or width <= 0:
         raise ImageEncodingError(f"image has an empty size {height}x{width}")
-    if step < row or buf.size < step * (height - 1) + row:
+    if step < row:
+        raise ImageEncodingError(
+            f"{encoding} image {height}x{width} declares step {step}, less than a row of {row} bytes"
+        )
+    if step > row and row * height <= buf.size < step * (height - 1) + row:
+        raise ImageEncodingError(
+            f"{encoding} image {height}x{width} declares rows padded to step {step} (> {row}), "
+            f"but its buffer of {buf.size} bytes holds unpadded rows"
+        )
+    if buf.size < step * (height - 1) + row:
         raise ImageEncodingError(
             f"{encoding} image {height}x{width} with step {step} needs "
             f"{step * (height - 1) + row} bytes, buffer has {buf.size}"

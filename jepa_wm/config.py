@@ -21,57 +21,89 @@ from typing import Any, TypeVar
 import yaml
 
 from jepa_wm.errors import ConfigError
+from jepa_wm.safe_yaml import read_yaml_file, yaml_error_line
 
 T = TypeVar("T")
 
 
-def from_dict(cls: type[T], data: Mapping[str, Any] | None, *, where: str = "config") -> T:
+def from_dict(
+    cls: type[T], data: Mapping[str, Any] | None, *, where: str = "config", keys: str = ""
+) -> T:
     """Build dataclass ``cls`` from ``data``, recursing into nested dataclass fields.
 
-    Raises ConfigError on unknown keys, with the valid keys listed.
+    ``where`` names the source (a file path), ``keys`` the dotted key path of ``data`` inside
+    it. Raises ConfigError "<where>: <key.path>: expected int, got True" on a wrong type, and
+    "<where>: <key.path>: unknown key 'x'; valid keys: ..." on an unknown key.
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
+    if data is not None and not isinstance(data, Mapping):
+        raise ConfigError(f"{_at(where, keys)}: expected a mapping, got {_shown(data)}")
     data = dict(data or {})
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields), key=str)
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(fields))}"
+            f"{_at(where, keys)}: unknown key {unknown[0]!r}; valid keys: "
+            f"{', '.join(sorted(fields))}"
         )
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in data.items():
-        kwargs[name] = _coerce(hints.get(name, Any), value, where=f"{where}.{name}")
+        kwargs[name] = _coerce(hints.get(name, Any), value, where=where, keys=_key(keys, name))
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(f"{_at(where, keys)}: {exc}") from None
 
 
-def _coerce(tp: Any, value: Any, *, where: str) -> Any:
+def _key(keys: str, name: str) -> str:
+    return f"{keys}.{name}" if keys else str(name)
+
+
+def _at(where: str, keys: str) -> str:
+    return f"{where}: {keys}" if keys else where
+
+
+def _shown(value: Any) -> str:
+    """A YAML-ish rendering of a bad value: true, 'abc', a list of 3 items."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple | Mapping):
+        return f"a {type(value).__name__} of {len(value)} items"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _coerce(tp: Any, value: Any, *, where: str, keys: str) -> Any:
     """Convert YAML scalars/lists into the annotated type where that is unambiguous."""
     origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(value, Mapping):
-        return from_dict(tp, value, where=where)
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, where=where, keys=keys)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if value is None:
             return None
         if len(args) == 1:
-            return _coerce(args[0], value, where=where)
+            return _coerce(args[0], value, where=where, keys=keys)
         return value
-    if origin is tuple and isinstance(value, list | tuple):
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: {keys}: expected a list, got {_shown(value)}")
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(args[0], v, where=where) for v in value)
+            return tuple(
+                _coerce(args[0], v, where=where, keys=f"{keys}[{i}]") for i, v in enumerate(value)
+            )
         return tuple(value)
+    if origin is dict and not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: {keys}: expected a mapping, got {_shown(value)}")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if tp in (int, float, str, bool) and not isinstance(value, tp):
-        raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
+    # bool is an int in Python: `batch_size: true` must not pass as 1.
+    wrong_bool = tp in (int, float) and isinstance(value, bool)
+    if tp in (int, float, str, bool) and (wrong_bool or not isinstance(value, tp)):
+        raise ConfigError(f"{where}: {keys}: expected {tp.__name__}, got {_shown(value)}")
     return value
 
 
@@ -91,14 +123,21 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping with ``safe_load``; a clear error for missing or malformed files."""
+    """Read a YAML mapping with the bounded safe loader; one-line errors naming file and line."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = read_yaml_file(path) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+        line, problem = yaml_error_line(exc)
+        raise ConfigError(
+            f"{path}:{line}: invalid YAML: {problem}"
+            if line
+            else f"{path}: invalid YAML: {problem}"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at top level")
     return data

@@ -16,10 +16,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 @pytest.fixture
 def ros_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Environment for a subprocess running real rclpy nodes: loopback only, private domain."""
+    """Environment for a subprocess running real rclpy nodes: loopback only, private domain.
+
+    LOCALHOST discovery plus the project's loopback-only Fast DDS profile (jepa_wm.app.dds).
+    """
     domain = str(random.randint(1, 100))
     monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     monkeypatch.setenv("ROS_DOMAIN_ID", domain)
-    env = dict(os.environ)
+    from jepa_wm.app.dds import loopback_dds_env
+
+    env = loopback_dds_env(
+        os.environ
+    )  # nodes bind 127.0.0.1 only (tests/ros/test_ros_dds_loopback.py)
     env["PYTHONUNBUFFERED"] = "1"
     return env

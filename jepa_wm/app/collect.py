@@ -141,8 +141,9 @@ def collect(cfg: CollectConfig) -> dict[str, Any]:
     from sim.registry import make_env
 
     env = make_env(cfg.env, image_size=cfg.image_size, wrist_camera=cfg.wrist)
+    store: TrajectoryStore | None = None
     try:
-        store = _open_or_create(cfg, env)
+        store = _open_or_create(cfg, env)  # holds the store's writer lock until closed
         first = store.num_episodes
         policy = make_policy(cfg.policy, env, seed=cfg.seed)
         max_steps = int(cfg.max_steps or env.max_steps)
@@ -179,4 +180,6 @@ def collect(cfg: CollectConfig) -> dict[str, Any]:
             "steps_per_s": steps / seconds if seconds > 0 else None,
         }
     finally:
+        if store is not None:
+            store.close()
         env.close()

@@ -139,7 +139,8 @@ def _zarr_api(path: Path, clip_len: int, skip: int) -> Callable[[int], dict[str,
     from jepa_wm.data.store import TrajectoryStore
 
     st = TrajectoryStore.open(path)
-    rgb, state, action = st.array("rgb"), st.array("state")[:], st.array("action")[:]
+    # rgb is indexed below num_steps only; state/action through the committed view.
+    rgb, state, action = st.array("rgb"), st.read_all("state"), st.read_all("action")
 
     def load(first: int) -> dict[str, np.ndarray]:
         last = first + (clip_len - 1) * skip

@@ -34,6 +34,7 @@ PKG_SRC = ROOT / "ros_ws" / "src" / "jepa_wm_ros"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds measured per run")
     parser.add_argument("--camera-rate", type=float, default=20.0, help="camera frames per second")
+    parser.add_argument("--frame", default="64x64", help="camera frame WIDTHxHEIGHT (rgb8)")
     parser.add_argument("--planner-rate", type=float, default=5.0, help="planner timer rate (Hz)")
     parser.add_argument("--checkpoint", default="", help="model run dir (default: random tiny)")
     parser.add_argument("--planner-config", default=str(ROOT / "launch/params/planner_grasp.yaml"))
@@ -41,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"  # the nodes apply the loopback profile
     env["ROS_DOMAIN_ID"] = str(random.randint(101, 200))  # private: never hears other runs
     env["PYTHONUNBUFFERED"] = "1"
     env["OMP_NUM_THREADS"] = env.get("OMP_NUM_THREADS", "1")
@@ -96,6 +97,7 @@ def _pair(
     env: dict[str, str], args: argparse.Namespace, settle: float, subscribers: int
 ) -> tuple[dict, dict]:
     rate = ["--rate", str(args.camera_rate), "--subscribers", str(subscribers)]
+    rate += ["--frame", getattr(args, "frame", "64x64")]
     measure = _node(
         "bench_probe", ["--role", "measure", "--duration", str(args.duration + settle + 1)], env
     )
@@ -147,6 +149,7 @@ def run(args: argparse.Namespace) -> dict:
     return {
         "bench": "ros",
         "camera_rate_hz": args.camera_rate,
+        "camera_frame": getattr(args, "frame", "64x64"),
         "planner_rate_hz": args.planner_rate,
         "duration_s": args.duration,
         "checkpoint": args.checkpoint or "random tiny model",

@@ -15,7 +15,12 @@ BENCHES: dict[str, tuple[str, str]] = {
     "planner": ("planner", "ms per MPC step per planner, vs a naive uncached rollout"),
     "rollout": ("rollout", "the batched rollout in bf16, CUDA graphs, torch.compile, vs fp32"),
     "ros": ("ros", "camera-to-command latency over loopback DDS, vs raw rclpy pub/sub"),
+    "camera": (
+        "camera",
+        "640x480/1280x720 rgb8 at 30 Hz to a planner-QoS subscriber, by transport",
+    ),
     "bag2zarr": ("bag2zarr", "bag conversion frames/s for mcap and sqlite3"),
+    "faults": ("faults", "the fault battery: expected vs what happened, per case"),
 }
 
 

@@ -12,6 +12,13 @@ Crash safety: ``add_episode`` validates everything first, writes ``data/<key>`` 
 extending ``meta/episode_ends`` last. zarr's LocalStore writes every file atomically (temp file
 + rename), so a kill leaves either the old or the new version of each file. Data past the last
 committed end is an interrupted episode: mode "r" ignores it, mode "a" truncates it; both warn.
+Readers see only committed episodes (``episode``, ``read_all``); ``array`` is the raw array.
+
+One writer: mode "a" (and ``create``) takes an exclusive lock on ``<store>.lock`` (filelock)
+and holds it until ``close()`` or the process ends; a second writer is refused with one line
+naming the holder. An I/O error while appending (ENOSPC, EFBIG, EIO) is one StoreError line and
+rolls the episode back. Consolidated metadata written by other tools is never read (it may be
+stale); a writer refreshes it after each write so those tools see the new episodes.
 
 Convention: ``action[t]`` is the command sent after observing ``rgb[t]``/``state[t]``; it leads
 to ``state[t+1]``. The last action of an episode has no successor frame.
@@ -19,8 +26,11 @@ to ``state[t+1]``. The last action of an episode has no successor frame.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import json
+import os
 import re
 import shutil
 import warnings
@@ -33,6 +43,7 @@ import zarr
 from zarr.storage import LocalStore
 
 from jepa_wm.data import keys as K
+from jepa_wm.data.lock import WriterLock
 from jepa_wm.data.stats import compute_stats as _stats_of
 from jepa_wm.data.validate import check_array, committed_episodes, validate_episode
 from jepa_wm.errors import StoreError
@@ -66,12 +77,51 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
+def _os_error(exc: OSError) -> str:
+    """'No space left on device (errno 28)' rather than a 27-frame traceback."""
+    if exc.errno is not None:
+        return f"{exc.strerror or os.strerror(exc.errno)} (errno {exc.errno})"
+    return _one_line(exc)
+
+
+def _drain_pending_writes(timeout_s: float = 10.0) -> None:
+    """Wait (bounded) for chunk writes zarr still runs after one of them failed.
+
+    zarr writes an array's chunks concurrently on its own event loop; when one write fails the
+    others keep going and would recreate files and folders the rollback just removed.
+    """
+    from zarr.core.sync import _get_loop
+
+    async def drain() -> None:
+        me = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not me]
+        if pending:
+            await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout_s)
+
+    with contextlib.suppress(Exception):
+        asyncio.run_coroutine_threadsafe(drain(), _get_loop()).result(timeout_s + 1)
+
+
+def _has_consolidated(path: Path) -> bool:
+    """True when another tool left consolidated metadata (v2 .zmetadata, v3 in zarr.json)."""
+    if (path / ".zmetadata").is_file():
+        return True
+    try:
+        meta = json.loads((path / "zarr.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("consolidated_metadata") is not None
+
+
 class TrajectoryStore:
     """A trajectory store on disk. Build it with :meth:`create` or :meth:`open`."""
 
-    def __init__(self, path: Path, root: zarr.Group, mode: str) -> None:
+    def __init__(
+        self, path: Path, root: zarr.Group, mode: str, lock: WriterLock | None = None
+    ) -> None:
         self.path = path
         self.mode = mode
+        self._lock = lock
         self._root = root
         self._data = root[K.DATA_GROUP]
         self._ends_array = root[K.EPISODE_ENDS_PATH]
@@ -109,31 +159,19 @@ class TrajectoryStore:
             _json_check(name, value)
         feature_names = {k: list(v) for k, v in (feature_names or {}).items()}
         _json_check("feature_names", feature_names)
-        _prepare_target(path, overwrite)
-        root = zarr.open_group(LocalStore(path), mode="w-", zarr_format=zarr_format)
-        features = _initial_features(feature_names, units or {})
-        root.attrs.update(
-            {
-                "format": K.FORMAT_NAME,
-                "format_version": K.FORMAT_VERSION,
-                "fps": float(fps),
-                "features": features,
-                "cameras": cameras or {},
-                "source": source,
-                "stats": {},
-            }
-        )
-        root.create_group(K.DATA_GROUP)
-        meta = root.create_group(K.META_GROUP)
-        meta.create_array(
-            K.EPISODE_ENDS,
-            shape=(0,),
-            chunks=(ENDS_CHUNK,),
-            dtype=np.int64,
-            fill_value=0,
-            compressors=None,
-        )
-        return cls(path, root, "a")
+        lock = WriterLock(path)
+        lock.acquire()  # before the existence check: two creators must not both pass it
+        try:
+            _prepare_target(path, overwrite)
+            root = zarr.open_group(LocalStore(path), mode="w-", zarr_format=zarr_format)
+            _init_root(root, fps, source, feature_names, cameras, units)
+        except OSError as exc:
+            lock.release()
+            raise StoreError(f"{path}: cannot create the store: {_os_error(exc)}") from None
+        except BaseException:
+            lock.release()
+            raise
+        return cls(path, root, "a", lock)
 
     @classmethod
     def open(cls, path: str | Path, mode: str = "r") -> TrajectoryStore:
@@ -147,9 +185,24 @@ class TrajectoryStore:
             raise StoreError(f"{path}: not a trajectory store (a store is a Zarr directory)")
         if not (path / "zarr.json").is_file() and not (path / ".zgroup").is_file():
             raise StoreError(f"{path}: not a Zarr store (no zarr.json or .zgroup)")
+        lock = WriterLock(path) if mode == "a" else None
+        if lock is not None:
+            lock.acquire()  # before reading the index: repairing a live writer's tail splices
+        try:
+            return cls._open_locked(path, mode, lock)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+    @classmethod
+    def _open_locked(cls, path: Path, mode: str, lock: WriterLock | None) -> TrajectoryStore:
         try:
             zmode = "r" if mode == "r" else "r+"
-            root = zarr.open_group(LocalStore(path, read_only=mode == "r"), mode=zmode)
+            # use_consolidated=False: metadata another tool consolidated goes stale on append.
+            root = zarr.open_group(
+                LocalStore(path, read_only=mode == "r"), mode=zmode, use_consolidated=False
+            )
             attrs = root.attrs.asdict()
         except Exception as exc:
             raise StoreError(f"{path}: cannot open as a Zarr group: {_one_line(exc)}") from None
@@ -167,7 +220,7 @@ class TrajectoryStore:
                 f"(this jepa-wm reads up to {K.FORMAT_VERSION})"
             )
         try:
-            return cls(path, root, mode)
+            return cls(path, root, mode, lock)
         except StoreError:
             raise
         except Exception as exc:
@@ -229,21 +282,67 @@ class TrajectoryStore:
         episode: {"rgb": uint8 [T,H,W,3], "state": [T,S], "action": [T,A], "timestamp": [T],
                   optional "rgb_<cam>": uint8 [T,H,W,3]}. NaN/inf state or action is refused.
         Existing ``attrs["stats"]`` are cleared (call ``compute_stats()`` after appending).
-        One writer at a time: the store has no lock.
+        An I/O error (disk full, file too large) raises StoreError after rolling back.
         """
         self._check_writable()
         existing = {k: tuple(a.shape[1:]) for k, a in self._arrays.items()}
         arrays, length = validate_episode(episode, existing)
-        if not self._arrays:
-            self._init_arrays(arrays)
-        if self._root.attrs.get("stats"):
-            # Stats of fewer steps would silently mis-normalise: drop them before writing.
-            self._root.attrs["stats"] = {}
-        start = self.num_steps
-        for key in sorted(arrays):
-            self._write_key(key, arrays[key], start)
-        self._commit(start + length)
+        n, start = self.num_episodes, self.num_steps
+        try:
+            if not self._arrays:
+                self._init_arrays(arrays)
+            if self._root.attrs.get("stats"):
+                # Stats of fewer steps would silently mis-normalise: drop them before writing.
+                self._root.attrs["stats"] = {}
+            for key in sorted(arrays):
+                self._write_key(key, arrays[key], start)
+            self._commit(start + length)
+        except OSError as exc:
+            self._rollback(n)
+            raise StoreError(
+                f"{self.path}: episode {n} not written: {_os_error(exc)}; the store keeps its "
+                f"{n} earlier episodes unchanged"
+            ) from None
+        self._refresh_consolidated()
         return self.num_episodes - 1
+
+    def _rollback(self, n: int) -> None:
+        """Best effort after a failed append: drop rows and arrays past episode ``n``.
+
+        Whatever this cannot undo (the disk may still be full) lies past the committed end,
+        which readers ignore and the next writer truncates.
+        """
+        self._ends = self._ends[:n]
+        _drain_pending_writes()
+        with contextlib.suppress(OSError):
+            if self._ends_array.shape[0] > n:
+                self._ends_array.resize((n,))
+        if n == 0:
+            for key in list(self._arrays):
+                with contextlib.suppress(OSError, KeyError):
+                    del self._data[key]
+                shutil.rmtree(self.path / K.DATA_GROUP / key, ignore_errors=True)
+            self._arrays = {}
+        for arr in self._arrays.values():
+            with contextlib.suppress(OSError):
+                if arr.shape[0] > self.num_steps:
+                    arr.resize((self.num_steps, *arr.shape[1:]))
+        for leftover in self.path.rglob("*.partial"):
+            leftover.unlink(missing_ok=True)
+
+    def _refresh_consolidated(self) -> None:
+        """Rewrite consolidated metadata that another tool left, so it shows the new state."""
+        if not _has_consolidated(self.path):
+            return
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # v3: "not part of the Zarr 3 spec"
+                zarr.consolidate_metadata(LocalStore(self.path), zarr_format=self.zarr_format)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path}: data written, but refreshing its consolidated metadata failed: "
+                f"{_os_error(exc)} (readers of this store ignore it)"
+            ) from None
 
     def _init_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
         """First episode: check feature names, record shapes, create data/<key>."""
@@ -295,7 +394,33 @@ class TrajectoryStore:
     def _check_writable(self) -> None:
         if self.mode != "a":
             raise StoreError(f"{self.path}: store is open read-only (open it with mode='a')")
+        if self._lock is None or not self._lock.held:
+            raise StoreError(f"{self.path}: store was closed (open it again with mode='a')")
         _require_atomic_writes()
+
+    def close(self) -> None:
+        """Release the writer lock (mode "a"); the object then only reads."""
+        if self._lock is not None:
+            self._lock.release()
+
+    def __enter__(self) -> TrajectoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            with contextlib.suppress(Exception):
+                lock.release()
+
+    def _write_attrs(self, attrs: Mapping[str, Any]) -> None:
+        try:
+            self._root.attrs.update(dict(attrs))
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot write attributes: {_os_error(exc)}") from None
+        self._refresh_consolidated()
 
     def update_attrs(self, attrs: Mapping[str, Any]) -> None:
         """Merge ``attrs`` into the root attributes (``format``/``format_version`` are fixed)."""
@@ -304,7 +429,7 @@ class TrajectoryStore:
         if reserved:
             raise StoreError(f"root attribute {reserved[0]!r} is reserved")
         _json_check("attrs", dict(attrs))
-        self._root.attrs.update(dict(attrs))
+        self._write_attrs(attrs)
 
     def compute_stats(self) -> dict:
         """Normalisation stats of state and action, written to ``attrs["stats"]``.
@@ -317,7 +442,7 @@ class TrajectoryStore:
         stats = {}
         for key in K.STATS_KEYS:
             stats[key] = _stats_of(self.read_all(key))
-        self._root.attrs["stats"] = stats
+        self._write_attrs({"stats": stats})
         return copy.deepcopy(stats)
 
     # ---------------------------------------------------------------- reading
@@ -355,7 +480,11 @@ class TrajectoryStore:
         return int(self._root.metadata.zarr_format)
 
     def array(self, key: str) -> zarr.Array:
-        """The zarr array ``data/<key>`` (may hold uncommitted steps past ``num_steps``)."""
+        """The raw zarr array ``data/<key>``: for shapes, chunks and per-frame reads.
+
+        It may hold uncommitted steps past ``num_steps`` (a writer mid-episode or killed): read
+        values through ``episode``/``read_all``, or index below ``num_steps`` only.
+        """
         if key not in self._arrays:
             raise StoreError(f"{self.path}: no key {key!r}; keys: {', '.join(self.keys) or '-'}")
         return self._arrays[key]
@@ -412,6 +541,39 @@ def _initial_features(names: dict[str, list[str]], units: dict[str, Any]) -> dic
     for key, value in units.items():
         features[key]["units"] = value
     return dict(sorted(features.items()))
+
+
+def _init_root(
+    root: zarr.Group,
+    fps: float,
+    source: dict,
+    feature_names: dict[str, list[str]],
+    cameras: dict | None,
+    units: dict | None,
+) -> None:
+    """Root attributes, data/ and an empty meta/episode_ends of a new store."""
+    features = _initial_features(feature_names, units or {})
+    root.attrs.update(
+        {
+            "format": K.FORMAT_NAME,
+            "format_version": K.FORMAT_VERSION,
+            "fps": float(fps),
+            "features": features,
+            "cameras": cameras or {},
+            "source": source,
+            "stats": {},
+        }
+    )
+    root.create_group(K.DATA_GROUP)
+    meta = root.create_group(K.META_GROUP)
+    meta.create_array(
+        K.EPISODE_ENDS,
+        shape=(0,),
+        chunks=(ENDS_CHUNK,),
+        dtype=np.int64,
+        fill_value=0,
+        compressors=None,
+    )
 
 
 def _require_atomic_writes() -> None:

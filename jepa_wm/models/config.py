@@ -157,10 +157,19 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def model_config(preset: str = "tiny", overrides: dict[str, Any] | None = None) -> ModelConfig:
-    """Preset ``preset`` with nested ``overrides`` applied; unknown keys raise ConfigError."""
+def model_config(
+    preset: str = "tiny",
+    overrides: dict[str, Any] | None = None,
+    *,
+    where: str = "model config",
+    keys: str = "",
+) -> ModelConfig:
+    """Preset ``preset`` with nested ``overrides`` applied; unknown keys raise ConfigError.
+
+    ``where``/``keys``: the file and key path the overrides came from, for error messages.
+    """
     data = merge(preset_dict(preset), overrides or {})
-    return from_dict(ModelConfig, data, where="model")
+    return from_dict(ModelConfig, data, where=where, keys=keys)
 
 
 def replace(cfg: ModelConfig, **changes: Any) -> ModelConfig:

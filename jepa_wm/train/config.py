@@ -159,7 +159,11 @@ def load_train_config(
 ) -> TrainConfig:
     """Defaults, then YAML ``path``, then ``overrides``; the model overrides are validated too."""
     cfg = load_config(TrainConfig, path, overrides)
+    where = str(path) if path else "train config"
     if not isinstance(cfg.model, dict):
-        raise ConfigError(f"model: expected a mapping, got {type(cfg.model).__name__}")
-    cfg.model_config(1, 1)  # raises ConfigError on unknown/invalid model keys now, not mid-run
+        raise ConfigError(f"{where}: model: expected a mapping, got {type(cfg.model).__name__}")
+    # Unknown/invalid model keys fail now (naming the file and model.<key path>), not mid-run.
+    model_config(
+        cfg.preset, {**cfg.model, "action_dim": 1, "state_dim": 1}, where=where, keys="model"
+    )
     return cfg

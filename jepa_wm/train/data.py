@@ -46,7 +46,8 @@ def _store_moments(st: Any, key: str) -> tuple[int, np.ndarray, np.ndarray, np.n
         lo = np.asarray(stats.get("q01", stats.get("min", mean - 3 * std)))
         hi = np.asarray(stats.get("q99", stats.get("max", mean + 3 * std)))
         return n, mean, std**2, lo, hi
-    x = _finite_rows(np.asarray(st.array(key)[:], dtype=np.float64).reshape(st.num_steps, -1))
+    # read_all: committed steps only (a writer killed mid-episode leaves rows past the end).
+    x = _finite_rows(np.asarray(st.read_all(key), dtype=np.float64).reshape(st.num_steps, -1))
     if len(x) == 0:
         raise StoreError(f"{st.path}: data/{key} has no finite rows")
     q01, q99 = np.quantile(x, [0.01, 0.99], axis=0)

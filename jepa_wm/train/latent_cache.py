@@ -58,8 +58,9 @@ class LatentClips(Dataset):
         for p in clips.paths:
             st = TrajectoryStore.open(p, mode="r")
             self.starts.append(st.episode_ends - st.episode_lengths)
-            self.states.append(np.asarray(st.array("state")[:], dtype=np.float32))
-            self.actions.append(np.asarray(st.array("action")[:], dtype=np.float32))
+            # read_all: committed steps only, never a killed writer's leftover rows.
+            self.states.append(np.asarray(st.read_all("state"), dtype=np.float32))
+            self.actions.append(np.asarray(st.read_all("action"), dtype=np.float32))
 
     def __len__(self) -> int:
         return len(self.clips)

@@ -77,6 +77,7 @@ def test_extra_camera_and_append_mode(tmp_path: Path) -> None:
     ep = make_episode(rng, 4)
     ep["rgb_wrist"] = rng.integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
     st.add_episode(ep)
+    st.close()  # one writer at a time
     st2 = TrajectoryStore.open(path, mode="a")
     assert st2.add_episode(dict(ep)) == 1
     with pytest.raises(StoreError, match="differ from the store's keys"):

@@ -39,7 +39,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
         for k, v in m.state_dict().items():
             assert torch.equal(v, m2.state_dict()[k]), k
     doc = json.loads((tmp_path / "run" / "model.json").read_text())
-    assert doc["format_version"] == 1 and doc["meta"]["step"] == 7
+    assert doc["format_version"] == 2 and doc["meta"]["step"] == 7
     assert doc["stats"]["action"]["std"] == [2.0, 3.0]
 
 
@@ -52,13 +52,18 @@ def test_tampered_weights_are_refused(tmp_path: Path) -> None:
         load_world_model(tmp_path)
 
 
-def test_config_mismatch_is_refused(tmp_path: Path) -> None:
-    save_checkpoint(_model(), tmp_path)
-    doc = json.loads((tmp_path / "model.json").read_text())
-    doc["config"]["predictor"]["dim"] = 32
-    (tmp_path / "model.json").write_text(json.dumps(doc))
-    with pytest.raises(CheckpointError, match="shape"):
-        load_world_model(tmp_path)
+def test_weights_that_do_not_fit_the_config_are_refused(tmp_path: Path) -> None:
+    save_checkpoint(_model(), tmp_path / "a")
+    save_checkpoint(_model(predictor={"dim": 32}), tmp_path / "b")
+    # b's weights (and their hash) with a's model.json: the header copy disagrees on the config.
+    (tmp_path / "a" / "model.safetensors").write_bytes(
+        (tmp_path / "b" / "model.safetensors").read_bytes()
+    )
+    doc = json.loads((tmp_path / "a" / "model.json").read_text())
+    doc["sha256"] = json.loads((tmp_path / "b" / "model.json").read_text())["sha256"]
+    (tmp_path / "a" / "model.json").write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"config\.predictor\.dim is 64 in model\.json"):
+        load_world_model(tmp_path / "a")
 
 
 @pytest.mark.parametrize(

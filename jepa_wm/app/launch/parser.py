@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from jepa_wm.app.launch.substitutions import SubstitutionError, substitute
-from jepa_wm.app.launch.yaml_marks import MarkedDict, MarkedList, load_marked_yaml
+from jepa_wm.app.launch.yaml_marks import (
+    MarkedDict,
+    MarkedList,
+    check_param_file,
+    load_marked_yaml,
+)
 from jepa_wm.errors import LaunchError
 
 
@@ -64,9 +69,17 @@ class _Scope:
     file: Path
     configs: dict[str, str]
     namespace: str = ""
+    includes: tuple[tuple[Path, int], ...] = ()  # (file, line) of each include leading here
 
     def child(self, file: Path | None = None) -> _Scope:
-        return _Scope(file or self.file, dict(self.configs), self.namespace)
+        return _Scope(file or self.file, dict(self.configs), self.namespace, self.includes)
+
+
+MAX_INCLUDE_DEPTH = 16  # nested include files; upstream launch has no limit and recurses
+
+
+def _include_chain(sites: tuple[tuple[Path, int], ...], target: Path) -> str:
+    return " -> ".join([*(f"{f}:{line}" for f, line in sites), str(target)])
 
 
 _ATTRS = {
@@ -243,7 +256,16 @@ def _include(body: MarkedDict, scope: _Scope, plan: LaunchPlan, line: int) -> No
         target = scope.file.resolve().parent / target
     if not target.name.endswith((".yaml", ".yml")):
         raise _err(scope, line, f"include {target}: only YAML launch files can be included here")
+    sites = (*scope.includes, (scope.file, line))
+    if target.resolve() in {f.resolve() for f, _ in sites}:
+        raise LaunchError(f"{target}: include cycle: {_include_chain(sites, target)}")
+    if len(sites) > MAX_INCLUDE_DEPTH:
+        raise LaunchError(
+            f"{scope.file}:{line}: includes nested deeper than {MAX_INCLUDE_DEPTH} files: "
+            f"{_include_chain(sites, target)}"
+        )
     child = scope.child(target)
+    child.includes = sites
     for item in _entities(body.get("arg", MarkedList()), "include.arg", scope, line):
         child.configs[_require(item, "name", "include.arg", scope, item.line)] = _require(
             item, "value", "include.arg", scope, item.line
@@ -281,6 +303,7 @@ def _node(body: MarkedDict, scope: _Scope, plan: LaunchPlan, line: int) -> None:
             f = Path(_text(p["from"], scope))
             if not f.is_file():
                 raise _err(scope, p.line, f"parameter file {f} not found")
+            check_param_file(f, f"{scope.file}:{p.line}")  # bounded parse before rcl reads it
             files.append(str(f))
         elif set(p) == {"name", "value"}:
             params.append((_text(p["name"], scope), _param_value(p["value"], scope)))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from jepa_wm.app.dds import loopback_dds_env
 from jepa_wm.app.launch.parser import NodeSpec
 from jepa_wm.app.launch.substitutions import (
     SubstitutionError,
@@ -73,7 +74,7 @@ def child_env(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     env.setdefault("RCUTILS_COLORIZED_OUTPUT", "0")
     env.update(dict(extra))
-    return env
+    return loopback_dds_env(env)  # LOCALHOST -> the loopback-only Fast DDS profile
 
 
 def _set_pdeathsig() -> None:  # runs in the child between fork and exec

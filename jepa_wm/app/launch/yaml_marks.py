@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from jepa_wm.errors import LaunchError
+from jepa_wm.safe_yaml import BoundedSafeLoader, read_yaml_file, yaml_error_line
 
 
 class MarkedDict(dict):
@@ -23,7 +24,7 @@ class MarkedList(list):
     line: int = 0
 
 
-class _MarkingLoader(yaml.SafeLoader):
+class _MarkingLoader(BoundedSafeLoader):
     pass
 
 
@@ -50,14 +51,31 @@ _MarkingLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, 
 
 
 def load_marked_yaml(path: str | Path) -> Any:
-    """``yaml.safe_load`` of ``path`` with line numbers; LaunchError names file and line."""
+    """The bounded safe load of ``path`` with line numbers; LaunchError names file and line."""
     path = Path(path)
     if not path.is_file():
         raise LaunchError(f"{path}: launch file not found")
     try:
-        return yaml.load(path.read_text(), Loader=_MarkingLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise LaunchError(f"{path}:{line}: invalid YAML: {exc.problem}") from None
+        return read_yaml_file(path, loader=_MarkingLoader)
+    except OSError as exc:
+        raise LaunchError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise LaunchError(f"{path}: invalid YAML: {exc}") from None
+        line, problem = yaml_error_line(exc)
+        raise LaunchError(f"{path}:{line}: invalid YAML: {problem}") from None
+
+
+def check_param_file(path: Path, where: str) -> None:
+    """Parse a ROS parameter file with the bounded loader before a node's rcl parser sees it.
+
+    rcl parses ``--params-file`` itself; an alias bomb there hangs the node, so it is refused
+    here, naming the file, its line and the launch line that passes it (``where``).
+    """
+    try:
+        data = read_yaml_file(path)
+    except OSError as exc:
+        raise LaunchError(f"{where}: parameter file {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        line, problem = yaml_error_line(exc)
+        raise LaunchError(f"{path}:{line}: invalid parameter file ({where}): {problem}") from None
+    if not isinstance(data, dict):
+        raise LaunchError(f"{path}:1: invalid parameter file ({where}): expected a mapping")

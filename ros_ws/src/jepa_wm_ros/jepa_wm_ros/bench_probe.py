@@ -20,7 +20,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from trajectory_msgs.msg import JointTrajectory
 
-from jepa_wm_ros.common import LATCHED_QOS, SENSOR_QOS
+from jepa_wm_ros.common import LATCHED_QOS, SENSOR_QOS, ensure_loopback_dds
 from jepa_wm_ros.conversions import rgb_to_msg, stamp_sec
 
 REST = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
@@ -31,12 +31,15 @@ def _now(node: Node) -> float:
     return node.get_clock().now().nanoseconds * 1e-9
 
 
-def source(node: Node, rate: float, duration: float, size: int, subscribers: int) -> dict:
+def source(
+    node: Node, rate: float, duration: float, size: tuple[int, int], subscribers: int
+) -> dict:
+    """Publish (height, width) = ``size`` rgb8 frames at ``rate`` Hz; {"published": N}."""
     img_pub = node.create_publisher(Image, "/camera/image_raw", 1)
     js_pub = node.create_publisher(JointState, "/joint_states", 10)
     goal_pub = node.create_publisher(Image, "/goal/image", LATCHED_QOS)
     rng = np.random.default_rng(0)
-    frames = rng.integers(0, 255, (8, size, size, 3), dtype=np.uint8)
+    frames = rng.integers(0, 255, (8, *size, 3), dtype=np.uint8)
     goal = rgb_to_msg(frames[0], node.get_clock().now().to_msg(), "ep0/subgoal0")
     goal_pub.publish(goal)
     wait_end = time.monotonic() + 20.0  # frames sent before discovery completes are not drops
@@ -89,14 +92,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--role", choices=("source", "measure"), required=True)
     ap.add_argument("--rate", type=float, default=20.0)
     ap.add_argument("--duration", type=float, default=10.0)
-    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--size", type=int, default=64, help="square frames of this many pixels")
+    ap.add_argument("--frame", default="", help="WIDTHxHEIGHT, e.g. 640x480 (overrides --size)")
     ap.add_argument("--subscribers", type=int, default=1, help="camera subscribers to wait for")
     args, ros_args = ap.parse_known_args(argv)
+    ensure_loopback_dds()
     rclpy.init(args=ros_args)
     node = Node(f"bench_{args.role}")
     try:
         if args.role == "source":
-            out = source(node, args.rate, args.duration, args.size, args.subscribers)
+            w, h = (
+                (int(v) for v in args.frame.lower().split("x")) if args.frame else [args.size] * 2
+            )
+            out = source(node, args.rate, args.duration, (h, w), args.subscribers)
         else:
             out = measure(node, args.duration)
     finally:

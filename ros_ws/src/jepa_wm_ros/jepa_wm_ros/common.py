@@ -34,6 +34,13 @@ def ensure_ament_prefix() -> None:
         os.environ["AMENT_PREFIX_PATH"] = os.pathsep.join([*parts, sys.prefix])
 
 
+def ensure_loopback_dds() -> None:
+    """LOCALHOST discovery -> the loopback-only Fast DDS profile (jepa_wm.app.dds), pre-init."""
+    from jepa_wm.app.dds import loopback_dds_env
+
+    os.environ.update(loopback_dds_env(os.environ))
+
+
 class _StopFlag:
     """SIGINT/SIGTERM handler: ask the spin loop to stop; a second signal interrupts at once."""
 
@@ -62,6 +69,7 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
     only then is rclpy shut down.
     """
     ensure_ament_prefix()
+    ensure_loopback_dds()  # before rclpy.init: rmw reads the environment when it starts
     stop = _StopFlag()
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
+
 import numpy as np
 from builtin_interfaces.msg import Time
 from sensor_msgs.msg import CameraInfo, Image, JointState
@@ -58,3 +62,53 @@ def joints_from_msg(msg: JointState, names: tuple[str, ...]) -> np.ndarray | Non
     if any(n not in index or index[n] >= len(msg.position) for n in names):
         return None
     return np.array([msg.position[index[n]] for n in names], dtype=np.float64)
+
+
+def refusal_reason(error: str) -> str:
+    """The kind of an image refusal: its message with the numbers blanked.
+
+    '16UC1 image 4x4 needs 32 bytes' and '... 8x8 needs 128 bytes' are one reason, so a stream
+    of the same defect is one rate-limited line, while a new defect is logged at once.
+    """
+    return re.sub(r"\d+", "#", error)
+
+
+class ImageRefusals:
+    """Decode images, logging every refused one with its reason, rate-limited per reason.
+
+    The first refusal of a reason is logged at once; later ones of the same reason at most
+    every ``period_s`` seconds, with the count suppressed since. ``log`` gets one line each.
+    """
+
+    def __init__(
+        self,
+        log: Callable[[str], None],
+        period_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.log, self.period_s, self.clock = log, float(period_s), clock
+        self._last: dict[str, float] = {}  # reason -> time of its last log line
+        self._suppressed: dict[str, int] = {}
+        self.counts: dict[str, int] = {}  # reason -> refused frames in total
+
+    def decode(self, msg: Image, topic: str) -> np.ndarray | None:
+        """(H, W, 3) uint8 writable RGB of ``msg``, or None after logging why it was refused."""
+        try:
+            return np.array(msg_to_rgb(msg))  # a writable copy: torch warns on read-only arrays
+        except ValueError as exc:  # hardware.image_codec.ImageEncodingError
+            self.refuse(topic, str(exc))
+            return None
+
+    def refuse(self, topic: str, error: str) -> None:
+        """Count a refused frame on ``topic``; log it unless its reason logged < period_s ago."""
+        reason = f"{topic}: {refusal_reason(error)}"
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        now = self.clock()
+        last = self._last.get(reason)
+        if last is not None and now - last < self.period_s:
+            self._suppressed[reason] = self._suppressed.get(reason, 0) + 1
+            return
+        more = self._suppressed.pop(reason, 0)
+        since = f" ({more} more since the last such line)" if more else ""
+        self._last[reason] = now
+        self.log(f"refusing image on {topic}: {error}{since}")

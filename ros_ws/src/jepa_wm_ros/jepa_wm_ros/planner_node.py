@@ -4,7 +4,7 @@ configure: loads the checkpoint (jepa_wm.models.checkpoint.load_world_model) and
            config (a PolicyConfig YAML, ``planner_config``; else ``planner``) into a
            jepa_wm.app.policy.WorldModelPolicy. activate: starts the control timer.
 Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra8/mono8 are
-           converted, other encodings refused with one log line), /ee_state (JointState, the 7-D
+           converted; a refused frame is logged with its reason, rate-limited per reason), /ee_state (JointState, the 7-D
            state from the arm adapter's FK; /odom-derived for a base), /goal/image (latched),
            /goal/state (JointState, latched, optional: used with the goal image of the same
            frame_id when the planner config has a state term and its ``goal`` is image+state;
@@ -27,7 +27,7 @@ from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Int32
 
 from jepa_wm_ros.common import LATCHED_QOS, SENSOR_QOS, param, run_node
-from jepa_wm_ros.conversions import msg_to_rgb, stamp_sec, vector_msg
+from jepa_wm_ros.conversions import ImageRefusals, stamp_sec, vector_msg
 
 ARM_ACTIONS = ("dx", "dy", "dz", "droll", "dpitch", "dyaw", "dgripper")
 BASE_ACTIONS = ("v", "omega")
@@ -49,7 +49,7 @@ class PlannerNode(LifecycleNode):
         self.inputs: dict[str, tuple[float, object]] = {}  # name -> (receive time, value)
         self.goal_id = ""
         self.goal_states: dict[str, np.ndarray] = {}  # goal id -> goal proprio state
-        self.bad_encodings: set[str] = set()
+        self.refusals = ImageRefusals(self.get_logger().error)  # rate-limited per reason
         self.waiting_logged = ""
         self.steps = 0
         self.last_stamp = -1.0
@@ -113,17 +113,8 @@ class PlannerNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     # -- inputs ---------------------------------------------------------------------------------
-    def _rgb(self, msg: Image) -> np.ndarray | None:
-        try:
-            return np.array(msg_to_rgb(msg))  # a writable copy: torch warns on read-only arrays
-        except ValueError as exc:  # hardware.image_codec.ImageEncodingError
-            if msg.encoding not in self.bad_encodings:
-                self.bad_encodings.add(msg.encoding)
-                self.get_logger().error(f"refusing image: {exc}")
-            return None
-
     def on_image(self, msg: Image) -> None:
-        rgb = self._rgb(msg)
+        rgb = self.refusals.decode(msg, "/camera/image_raw")
         if rgb is not None:
             self.inputs["camera"] = (time.monotonic(), (rgb, msg.header.stamp))
 
@@ -131,7 +122,7 @@ class PlannerNode(LifecycleNode):
         self.inputs["state"] = (time.monotonic(), np.array(msg.position, dtype=np.float32))
 
     def on_goal(self, msg: Image) -> None:
-        rgb = self._rgb(msg)
+        rgb = self.refusals.decode(msg, "/goal/image")
         if rgb is not None:
             self.inputs["goal"] = (time.monotonic(), rgb)
             self.goal_id = msg.header.frame_id
