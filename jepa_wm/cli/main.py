@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "benchmarks (data, planner, ros, bag2zarr), JSON out"),
     "launch": ("launch", "run a ROS 2 YAML launch file without the ROS 2 launch package"),
     "bag2zarr": ("bag2zarr", "convert rosbag2 recordings into a trajectory store"),
+    "import-lerobot": ("import_lerobot", "import a local LeRobot v3.0 dataset into a store"),
     "record": ("record", "record ROS 2 topics into a rosbag2 (mcap)"),
     "export": ("export", "export a checkpoint to ONNX (and TensorRT where available)"),
 }
