@@ -8,6 +8,7 @@ Example::
 
     jepa-wm train --data /tmp/reach.zarr --out runs/reach --preset tiny --steps 3000
     jepa-wm train --data /tmp/reach.zarr --out runs/reach --resume --steps 4000
+    jepa-wm train --data /tmp/reach.zarr --out runs/reach --tensorboard runs/tb/reach
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:0)")
     parser.add_argument("--threads", type=int, help="torch threads per process")
+    parser.add_argument(
+        "--tensorboard", metavar="DIR",
+        help="also log the JSONL scalars and latent-error images to TensorBoard in DIR",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -74,7 +79,13 @@ def run(args: argparse.Namespace) -> int:
 
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     summary = train(
-        cfg, args.data, args.out, resume=args.resume, device=device, progress=not args.no_progress
+        cfg,
+        args.data,
+        args.out,
+        resume=args.resume,
+        device=device,
+        progress=not args.no_progress,
+        tensorboard=args.tensorboard,
     )
     print(json.dumps(summary))
     return 0
