@@ -66,3 +66,4 @@ $(GRASP_MODEL)/model.safetensors:
 
 demo: $(STAMP) $(GRASP_MODEL)/model.safetensors
 	$(PY) -m jepa_wm.app.demo --checkpoint $(GRASP_MODEL) --episodes 3
+	$(JEPA) viz episode --checkpoint $(GRASP_MODEL) --env franka-grasp --out artifacts/demo

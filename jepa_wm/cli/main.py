@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "import-lerobot": ("import_lerobot", "import a local LeRobot v3.0 dataset into a store"),
     "record": ("record", "record ROS 2 topics into a rosbag2 (mcap)"),
     "export": ("export", "export a checkpoint to ONNX (and TensorRT where available)"),
+    "viz": ("viz", "episode video and energy landscape of a model + planner"),
 }
 
 
