@@ -63,8 +63,11 @@ def record_episode(
     max_steps: int | None = None,
     device: str = "cpu",
     wrist_camera: bool = False,
+    progress: bool = False,
 ) -> EpisodeRecord:
     """Run the world-model policy for one episode (as ``jepa-wm eval`` does) and record it."""
+    from tqdm import tqdm
+
     from sim.registry import make_env
     from sim.seeds import policy_seed
 
@@ -77,6 +80,7 @@ def record_episode(
         policy.reset(seed=policy_seed(seed))
         subgoals = [o.rgb for o in env.subgoals()] if policy.use_subgoals else [goal.rgb]
         rec = EpisodeRecord(env_name, seed, float(env.fps), int(max_steps or env.max_steps))
+        bar = tqdm(total=rec.max_steps, desc=f"viz {env_name}", unit="step", disable=not progress)
         while True:
             rec.external.append(env.render_external(EXTERNAL_SIZE))
             rec.views.append(_views(obs))
@@ -90,6 +94,8 @@ def record_episode(
                 rec.switches.append(len(rec.energies) - 1)
             rec.success = bool(env.is_success())
             obs = env.get_observation()
+            bar.update(1)
+        bar.close()
         rec.goals.append(rec.goals[-1] if rec.goals else subgoals[0])
         return rec
     finally:

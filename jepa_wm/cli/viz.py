@@ -65,7 +65,9 @@ def _episode(model, args, cfg, seed: int, out: Path) -> dict:
     from jepa_wm.app.viz import episode_frames, record_episode
     from jepa_wm.app.viz_draw import save_png, write_mp4
 
-    rec = record_episode(model, args.env, cfg, seed, args.max_steps, wrist_camera=args.wrist)
+    rec = record_episode(
+        model, args.env, cfg, seed, args.max_steps, wrist_camera=args.wrist, progress=not args.json
+    )
     frames = episode_frames(rec)
     video, still = out / f"{args.env}_seed{seed}.mp4", out / f"{args.env}_seed{seed}.png"
     write_mp4(video, frames, rec.fps)

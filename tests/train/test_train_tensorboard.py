@@ -22,11 +22,15 @@ def _events(logdir: Path):
     return acc
 
 
-def test_tensorboard_mirrors_the_jsonl(synth_store: Path, fast_cfg: Path, tmp_path: Path) -> None:
+def test_tensorboard_mirrors_the_jsonl(
+    synth_store: Path, fast_cfg: Path, tmp_path: Path, capsys
+) -> None:
     run, tb = tmp_path / "run", tmp_path / "tb"
     args = ["train", "--data", str(synth_store), "--out", str(run), "--config", str(fast_cfg),
             "--steps", "10", "--no-progress", "--tensorboard", str(tb)]  # fmt: skip
     assert main(args) == 0
+    (line,) = capsys.readouterr().out.splitlines()  # one summary line without --json
+    assert line.startswith(f"{run}: 10 steps in ") and "final val_loss" in line
     records = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
     want: dict[str, dict[int, float]] = {}
     for rec in records:
@@ -70,3 +74,13 @@ def test_latent_error_images_show_frame_and_errors(synth_store: Path) -> None:
     assert imgs.shape == (2, 32, 96, 3) and imgs.dtype == np.uint8
     np.testing.assert_array_equal(imgs[:, :, :32], batch["rgb"][:, c].numpy())
     assert imgs[:, :, 32:].std() > 0  # the error maps are not blank
+
+
+def test_train_json_summary_stays_machine_readable(
+    synth_store: Path, fast_cfg: Path, tmp_path: Path, capsys
+) -> None:
+    args = ["train", "--data", str(synth_store), "--out", str(tmp_path / "run"), "--config",
+            str(fast_cfg), "--steps", "2", "--no-progress", "--json"]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["steps_done"] == 2 and "final_val" in summary
