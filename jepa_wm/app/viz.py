@@ -49,6 +49,11 @@ class EpisodeRecord:
     energies: list[float] = field(default_factory=list)
     switches: list[int] = field(default_factory=list)
     success: bool = False
+    states: list[np.ndarray] = field(default_factory=list)  # [S] per observation
+    actions: list[np.ndarray] = field(default_factory=list)  # [A] applied, per step
+    plans: list[np.ndarray] = field(default_factory=list)  # [H, A] the plan after each step
+    state_names: list[str] = field(default_factory=list)
+    action_names: list[str] = field(default_factory=list)
 
 
 def _views(obs: Any) -> dict[str, np.ndarray]:
@@ -80,13 +85,18 @@ def record_episode(
         policy.reset(seed=policy_seed(seed))
         subgoals = [o.rgb for o in env.subgoals()] if policy.use_subgoals else [goal.rgb]
         rec = EpisodeRecord(env_name, seed, float(env.fps), int(max_steps or env.max_steps))
+        rec.state_names, rec.action_names = list(env.state_names), list(env.action_spec.names)
         bar = tqdm(total=rec.max_steps, desc=f"viz {env_name}", unit="step", disable=not progress)
         while True:
             rec.external.append(env.render_external(EXTERNAL_SIZE))
             rec.views.append(_views(obs))
+            rec.states.append(np.asarray(obs.state, dtype=np.float32))
             if rec.success or len(rec.energies) >= rec.max_steps:
                 break
-            env.send_action(policy(obs, goal))
+            rec.actions.append(np.asarray(env.send_action(policy(obs, goal)), dtype=np.float32))
+            plan = policy.inner.controller.previous_plan
+            if plan is not None:
+                rec.plans.append(plan.detach().to("cpu").float().numpy())
             info = policy.inner.last_info
             rec.energies.append(float(info["energy"]))
             rec.goals.append(subgoals[min(int(info["subgoal"]), len(subgoals) - 1)])

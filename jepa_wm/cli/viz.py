@@ -5,7 +5,8 @@
         --dims dx dy --out artifacts/viz
 
 ``episode`` writes ``<env>_seed<S>.mp4`` (H.264) and a PNG still of its last frame: a 256 px
-external render, the planner's view of every camera, the current goal image, the energy curve.
+external render, the planner's view of every camera, the current goal image, the energy curve;
+with ``--rerun`` also ``<env>_seed<S>.rrd`` (open with ``rerun FILE.rrd``).
 ``landscape`` writes ``<env>_seed<S>_step<T>_<dx>_<dy>.png`` and a JSON of the same numbers:
 the energy over two action dims at one step of a held-out episode, the planner's and the true
 action marked.
@@ -29,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="artifacts/viz", help="output folder")
     parser.add_argument("--max-steps", type=int, default=None, help="episode: step cap")
     parser.add_argument("--wrist", action="store_true", help="episode: also show the wrist view")
+    parser.add_argument(
+        "--rerun", action="store_true", help="episode: also write a rerun .rrd (extra 'rerun')"
+    )
     parser.add_argument("--step", type=int, default=5, help="landscape: the planning step")
     parser.add_argument("--dims", nargs=2, default=None, help="landscape: two action dim names")
     parser.add_argument("--grid", type=int, default=41, help="landscape: points per axis")
@@ -72,10 +76,17 @@ def _episode(model, args, cfg, seed: int, out: Path) -> dict:
     video, still = out / f"{args.env}_seed{seed}.mp4", out / f"{args.env}_seed{seed}.png"
     write_mp4(video, frames, rec.fps)
     save_png(still, frames[-1])
+    recording = None
+    if args.rerun:
+        from jepa_wm.app.viz_rerun import write_rerun
+
+        recording = out / f"{args.env}_seed{seed}.rrd"
+        write_rerun(rec, recording)
     steps = len(rec.energies)
     return {
         "video": str(video),
         "still": str(still),
+        "rerun": None if recording is None else str(recording),
         "steps": steps,
         "success": rec.success,
         "energy_first_last": [rec.energies[0], rec.energies[-1]] if steps else [],

@@ -92,3 +92,18 @@ def test_viz_landscape_cli_writes_png_and_json(tmp_path: Path, capsys) -> None:
     k = int(np.argmin(energy))
     assert doc["grid_argmin"] == [doc["x_values"][k % 5], doc["y_values"][k // 5]]
     assert (tmp_path / f"franka-reach_seed{SEED}_step1_dx_dz.png").stat().st_size > 0
+
+
+def test_viz_episode_rerun_recording_holds_the_episode(tmp_path: Path, capsys) -> None:
+    chunk = pytest.importorskip("rerun.chunk")
+    args = ["viz", "episode", "--checkpoint", str(MODEL), "--env", "franka-reach",
+            "--max-steps", "2", "--out", str(tmp_path), "--rerun", "--json"]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    rows: dict[str, int] = {}
+    for c in chunk.RrdReader(summary["rerun"]).stream():
+        rows[c.entity_path] = rows.get(c.entity_path, 0) + c.num_rows
+    steps = summary["steps"]
+    assert rows["/world/external"] == rows["/planner/rgb"] == rows["/goal"] == steps + 1
+    assert rows["/energy"] == rows["/action/dx"] == rows["/plan"] == steps
+    assert rows["/state/x"] == steps + 1
