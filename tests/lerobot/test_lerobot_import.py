@@ -13,6 +13,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -189,3 +191,25 @@ def test_a_model_trains_from_an_imported_store(tmp_path: Path) -> None:
     losses = [r["loss"] for r in rows if "loss" in r]
     assert len(losses) == 4 and all(np.isfinite(losses))
     assert (tmp_path / "run" / "model.safetensors").is_file() and summary
+
+
+def test_episodes_spread_over_data_files_and_chunks(tmp_path: Path, truth: dict) -> None:
+    """lerobot starts a new data file (and chunk) as files fill up; episodes follow their
+    meta/episodes file index, not the first file."""
+    root = _copy(tmp_path, "images")
+    data = pq.read_table(root / "data" / "chunk-000" / "file-000.parquet")
+    (root / "data" / "chunk-000" / "file-000.parquet").unlink()
+    episodes_path = root / "meta" / "episodes" / "chunk-000" / "file-000.parquet"
+    episodes = pq.read_table(episodes_path).to_pylist()
+    for ep in episodes:  # episode i goes to chunk-00i/file-00i
+        i = ep["episode_index"]
+        ep["data/chunk_index"] = ep["data/file_index"] = i
+        rows = data.filter(pc.equal(data["episode_index"], i))
+        (root / "data" / f"chunk-{i:03d}").mkdir(exist_ok=True)
+        pq.write_table(rows, root / "data" / f"chunk-{i:03d}" / f"file-{i:03d}.parquet")
+    pq.write_table(pa.Table.from_pylist(episodes), episodes_path)
+    import_lerobot(root, tmp_path / "split.zarr", progress=False)
+    store = TrajectoryStore.open(tmp_path / "split.zarr")
+    assert store.episode_lengths.tolist() == [12, 9, 15]
+    np.testing.assert_array_equal(store.read_all("state"), truth["state"])
+    np.testing.assert_array_equal(store.read_all("rgb_wrist"), truth["rgb_wrist"])
