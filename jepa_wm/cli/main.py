@@ -31,6 +31,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "launch": ("launch", "run a ROS 2 YAML launch file without the ROS 2 launch package"),
     "bag2zarr": ("bag2zarr", "convert rosbag2 recordings into a trajectory store"),
     "import-lerobot": ("import_lerobot", "import a local LeRobot v3.0 dataset into a store"),
+    "export-lerobot": ("export_lerobot", "export a store as a LeRobot v3.0 dataset (PNG images)"),
     "record": ("record", "record ROS 2 topics into a rosbag2 (mcap)"),
     "export": ("export", "export a checkpoint to ONNX (and TensorRT where available)"),
     "viz": ("viz", "episode video and energy landscape of a model + planner"),

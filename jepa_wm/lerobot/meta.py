@@ -23,6 +23,7 @@ from typing import Any
 from jepa_wm.errors import DatasetError
 
 ACCEPTED_VERSION = "v3.0"
+DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"  # lerobot's default
 CAMERA_DTYPES = ("video", "image")
 IMAGE_PREFIX = "observation.images."
 
