@@ -18,12 +18,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from jepa_wm.config import to_dict
+from jepa_wm.data.location import as_location, exists
 from jepa_wm.data.store import TrajectoryStore
 from jepa_wm.errors import ConfigError, StoreError
 from sim.seeds import policy_seed
@@ -116,8 +116,8 @@ def _source(cfg: CollectConfig, env: Any) -> dict[str, Any]:
 
 def _open_or_create(cfg: CollectConfig, env: Any) -> TrajectoryStore:
     source = _source(cfg, env)
-    path = Path(cfg.out)
-    if not path.exists():
+    path = as_location(cfg.out)
+    if not exists(path):
         return TrajectoryStore.create(
             path,
             fps=env.fps,

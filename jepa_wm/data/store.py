@@ -30,9 +30,17 @@ from typing import Any
 
 import numpy as np
 import zarr
-from zarr.storage import LocalStore
 
 from jepa_wm.data import keys as K
+from jepa_wm.data.location import (
+    Location,
+    as_location,
+    is_url,
+    remote_kind,
+    remote_size,
+    remove_remote,
+    zarr_store,
+)
 from jepa_wm.data.stats import compute_stats as _stats_of
 from jepa_wm.data.validate import check_array, committed_episodes, validate_episode
 from jepa_wm.errors import StoreError
@@ -69,7 +77,7 @@ def _one_line(exc: BaseException) -> str:
 class TrajectoryStore:
     """A trajectory store on disk. Build it with :meth:`create` or :meth:`open`."""
 
-    def __init__(self, path: Path, root: zarr.Group, mode: str) -> None:
+    def __init__(self, path: Location, root: zarr.Group, mode: str) -> None:
         self.path = path
         self.mode = mode
         self._root = root
@@ -99,7 +107,7 @@ class TrajectoryStore:
         episode. cameras: per-camera metadata such as intrinsics, keyed by camera name.
         units: optional units per key, e.g. {"state": ["m", "m", "m", "rad", ...]}.
         """
-        path = Path(path)
+        path = as_location(path)
         _require_atomic_writes()
         if zarr_format not in (2, 3):
             raise StoreError(f"zarr_format must be 2 or 3, got {zarr_format}")
@@ -110,7 +118,7 @@ class TrajectoryStore:
         feature_names = {k: list(v) for k, v in (feature_names or {}).items()}
         _json_check("feature_names", feature_names)
         _prepare_target(path, overwrite)
-        root = zarr.open_group(LocalStore(path), mode="w-", zarr_format=zarr_format)
+        root = zarr.open_group(zarr_store(path, False), mode="w-", zarr_format=zarr_format)
         features = _initial_features(feature_names, units or {})
         root.attrs.update(
             {
@@ -138,18 +146,21 @@ class TrajectoryStore:
     @classmethod
     def open(cls, path: str | Path, mode: str = "r") -> TrajectoryStore:
         """Open a v2 or v3 store: "r" read-only, "a" append. Raises StoreError (one line)."""
-        path = Path(path)
+        path = as_location(path)
         if mode not in ("r", "a"):
             raise StoreError(f"mode must be 'r' or 'a', got {mode!r}")
-        if not path.exists():
+        if is_url(path):
+            if remote_kind(path) != "store":
+                raise StoreError(f"{path}: not a Zarr store (no zarr.json or .zgroup)")
+        elif not path.exists():
             raise StoreError(f"{path}: no such store (path does not exist)")
-        if not path.is_dir():
+        elif not path.is_dir():
             raise StoreError(f"{path}: not a trajectory store (a store is a Zarr directory)")
-        if not (path / "zarr.json").is_file() and not (path / ".zgroup").is_file():
+        elif not (path / "zarr.json").is_file() and not (path / ".zgroup").is_file():
             raise StoreError(f"{path}: not a Zarr store (no zarr.json or .zgroup)")
         try:
             zmode = "r" if mode == "r" else "r+"
-            root = zarr.open_group(LocalStore(path, read_only=mode == "r"), mode=zmode)
+            root = zarr.open_group(zarr_store(path, mode == "r"), mode=zmode)
             attrs = root.attrs.asdict()
         except Exception as exc:
             raise StoreError(f"{path}: cannot open as a Zarr group: {_one_line(exc)}") from None
@@ -218,7 +229,7 @@ class TrajectoryStore:
                 arrays.pop(key)
             elif arr.shape[0] > total:
                 arr.resize((total, *arr.shape[1:]))
-        for leftover in self.path.rglob("*.partial"):
+        for leftover in [] if is_url(self.path) else self.path.rglob("*.partial"):
             leftover.unlink(missing_ok=True)  # temp files of writes the kill cut short
         return arrays
 
@@ -423,7 +434,16 @@ def _require_atomic_writes() -> None:
         )
 
 
-def _prepare_target(path: Path, overwrite: bool) -> None:
+def _prepare_target(path: Location, overwrite: bool) -> None:
+    if is_url(path):
+        kind = remote_kind(path)
+        if kind != "empty" and not overwrite:
+            raise StoreError(f"{path}: already exists (pass overwrite=True to replace it)")
+        if kind == "other":
+            raise StoreError(f"{path}: exists and is not a Zarr store; refusing to overwrite it")
+        if kind == "store":
+            remove_remote(path)
+        return
     if not path.exists():
         return
     if not overwrite:
@@ -437,5 +457,7 @@ def _prepare_target(path: Path, overwrite: bool) -> None:
 
 
 def disk_size(path: str | Path) -> int:
-    """Bytes on disk under ``path`` (sum of file sizes)."""
+    """Bytes on disk under ``path`` (sum of file sizes; object sizes for a URL)."""
+    if is_url(path):
+        return remote_size(str(path))
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())

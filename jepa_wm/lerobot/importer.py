@@ -12,11 +12,11 @@ no store behind.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+from jepa_wm.data.location import remove_store
 from jepa_wm.data.store import TrajectoryStore
 from jepa_wm.lerobot import meta as M
 from jepa_wm.lerobot.reader import LeRobotReader
@@ -74,7 +74,7 @@ def import_lerobot(
         store.update_attrs({"tasks": tasks})
         store.compute_stats()
     except BaseException:
-        shutil.rmtree(store.path, ignore_errors=True)
+        remove_store(store.path)
         raise
     seconds = time.perf_counter() - t0
     return {
