@@ -75,7 +75,7 @@ def test_collect_to_s3_equals_local(s3: str, tmp_path: Path, capsys) -> None:
     assert summary["episodes"] == 4 and summary["size_bytes"] > 0
 
 
-def test_train_streams_clips_from_s3(s3: str, tmp_path: Path) -> None:
+def test_train_streams_clips_from_s3(s3: str, tmp_path: Path, capsys) -> None:
     from jepa_wm.data.clips import ClipDataset
     from jepa_wm.train.config import load_train_config
     from jepa_wm.train.trainer import train
@@ -98,6 +98,10 @@ def test_train_streams_clips_from_s3(s3: str, tmp_path: Path) -> None:
                                    "warmup_steps": 1, "threads": 1, "rollout_steps": 1})  # fmt: skip
     summary = train(cfg, [remote], tmp_path / "run", progress=False)
     assert summary["steps_done"] == 3 and summary["data"][0]["path"] == remote
+    args = ["eval-model", "--checkpoint", str(tmp_path / "run"), "--data", remote,
+            "--transitions", "0", "--horizon", "1", "--json"]  # fmt: skip
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["latent"]["clips"] > 0
 
 
 def test_import_lerobot_to_s3_and_errors(s3: str, tmp_path: Path, capsys) -> None:
