@@ -117,3 +117,20 @@ def test_import_lerobot_to_s3_and_errors(s3: str, tmp_path: Path, capsys) -> Non
         TrajectoryStore.create(out, fps=10.0, source={})
     assert main(["inspect", f"{s3}/nothing.zarr"]) == 1
     assert "not a Zarr store" in capsys.readouterr().err
+
+
+def test_bench_data_times_s3_next_to_local(s3: str, tmp_path: Path) -> None:
+    import argparse
+
+    from jepa_wm.bench import data as bench_data
+
+    parser = argparse.ArgumentParser()
+    bench_data.add_arguments(parser)
+    args = parser.parse_args(
+        ["--episodes", "2", "--episode-len", "12", "--image-size", "16", "--clip-len", "3",
+         "--clips", "8", "--repeats", "1", "--dir", str(tmp_path), "--s3", f"{s3}/bench"]
+    )  # fmt: skip
+    report = bench_data.run(args)
+    assert report["readers"]["zarr_clipdataset_s3"]["clips_per_s"] > 0
+    assert "zarr_clipdataset_vs_zarr_clipdataset_s3" in report["ratios"]
+    assert report["identical_clips_checked"] is True  # the S3 clips equal the local ones
