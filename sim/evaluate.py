@@ -4,12 +4,14 @@ Usage::
 
     from sim.evaluate import evaluate
     report = evaluate("franka-reach", "expert", episodes=30)
+    report = evaluate("franka-reach", "mixed", episodes=30, workers=2)   # same per-seed results
     print(report.success_rate, report.ci95, report.to_dict())
 
 ``policy`` is a callable ``(obs, goal) -> action (A,)`` or one of the scripted policy names
-("expert", "random", "mixed"). A callable's ``bind_env(env)`` (if any) is called once and its
-``reset()`` at each episode start. An episode ends at the first step where ``env.is_success()``
-or after ``max_steps`` actions.
+("expert", "random", "mixed"). A callable's ``bind_env(env)`` (if any) is called once per
+process and its ``reset()`` at each episode start, as ``reset(seed=policy_seed(seed))`` when it
+takes a seed, so an episode depends on its seed alone. An episode ends at the first step where
+``env.is_success()`` or after ``max_steps`` actions.
 """
 
 from __future__ import annotations
