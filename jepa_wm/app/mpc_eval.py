@@ -13,7 +13,7 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +200,7 @@ def evaluate_planner(
     use_subgoals: bool | None = None,
     progress: bool = False,
     workers: int = 1,
-    policy_factory: Any = None,
+    policy_factory: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
     """Closed-loop success of the world-model policy on held-out seeds; a JSON-able report.
 
