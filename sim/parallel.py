@@ -13,6 +13,11 @@ never on which worker ran it or what ran before. Workers are started with ``spaw
 pybullet or torch state); ``make_state``, ``run_one``, the jobs and the results must be
 module-level functions (or ``functools.partial`` of them) and plain data, since they cross the
 process boundary through multiprocessing's in-memory transport.
+
+``ray_address`` (optional extra ``ray``) runs the same functions as Ray actors instead, one per
+worker, on a cluster (``"auto"`` or ``"ray://host:10001"``) or a local runtime (``"local"``);
+the nodes need this package installed. Jobs go round-robin to the actors and results still come
+back in job order.
 """
 
 from __future__ import annotations
@@ -38,16 +43,23 @@ def _call(fn: Callable[[Any, Any], Any], job: Any) -> Any:
 class EpisodePool:
     """``workers`` processes (1: this process) each holding ``make_state()``; see module doc."""
 
-    def __init__(self, make_state: Callable[[], Any], workers: int = 1) -> None:
+    def __init__(
+        self, make_state: Callable[[], Any], workers: int = 1, ray_address: str | None = None
+    ) -> None:
         if not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
         self.workers = workers
         self._make_state = make_state
         self._state: Any = None
         self._executor: ProcessPoolExecutor | None = None
+        self._ray_address = ray_address
+        self._actors: list[Any] = []
+        self._started_ray = False
 
     def __enter__(self) -> EpisodePool:
-        if self.workers == 1:
+        if self._ray_address is not None:
+            self._start_ray()
+        elif self.workers == 1:
             self._state = self._make_state()
         else:
             self._executor = ProcessPoolExecutor(
@@ -58,7 +70,33 @@ class EpisodePool:
             )
         return self
 
+    def _start_ray(self) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ValueError(
+                "a Ray address needs the ray package (pip install 'jepa-wm[ray]')"
+            ) from None
+        if not ray.is_initialized():
+            local = self._ray_address == "local"
+            ray.init(
+                address=None if local else self._ray_address,
+                num_cpus=self.workers if local else None,
+                include_dashboard=False,
+                log_to_driver=False,
+            )
+            self._started_ray = True
+        actor = ray.remote(num_cpus=1)(_RayWorker)
+        self._actors = [actor.remote(self._make_state) for _ in range(self.workers)]
+
     def __exit__(self, *exc: object) -> None:
+        if self._actors:
+            import ray
+
+            for a in self._actors:
+                ray.kill(a)
+            if self._started_ray:
+                ray.shutdown()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
         close = getattr(self._state, "close", None)
@@ -67,9 +105,29 @@ class EpisodePool:
 
     def map(self, fn: Callable[[Any, Any], Any], jobs: Iterable[Any]) -> Iterator[Any]:
         """``fn(state, job)`` for every job, yielded in job order as they complete."""
+        if self._actors:
+            import ray
+
+            refs = [
+                self._actors[k % len(self._actors)].run.remote(fn, job)
+                for k, job in enumerate(jobs)
+            ]
+            for ref in refs:
+                yield ray.get(ref)
+            return
         if self._executor is None:
             for job in jobs:
                 yield fn(self._state, job)
             return
         # chunksize 1: episodes are seconds each, so balance matters more than IPC overhead
         yield from self._executor.map(_call, itertools.repeat(fn), jobs, chunksize=1)
+
+
+class _RayWorker:
+    """A Ray actor holding one worker's state (the env and policy stay in its process)."""
+
+    def __init__(self, make_state: Callable[[], Any]) -> None:
+        self.state = make_state()
+
+    def run(self, fn: Callable[[Any, Any], Any], job: Any) -> Any:
+        return fn(self.state, job)

@@ -152,11 +152,12 @@ def _episode_job(
     return run_collect_episode(env, policy, seed, max_steps, tail_steps)
 
 
-def collect(cfg: CollectConfig, workers: int = 1) -> dict[str, Any]:
+def collect(cfg: CollectConfig, workers: int = 1, ray_address: str | None = None) -> dict[str, Any]:
     """Collect ``cfg.episodes`` more episodes into ``cfg.out``; returns a JSON-able summary.
 
     workers: processes rolling out episodes; the parent appends them in seed order, so the
     store is the same for any number of workers (each episode depends on its seed alone).
+    ray_address: run the workers as Ray actors there ("local": a local Ray runtime).
     """
     from sim.parallel import EpisodePool
     from sim.policies import make_policy
@@ -164,20 +165,25 @@ def collect(cfg: CollectConfig, workers: int = 1) -> dict[str, Any]:
 
     if workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}")
+    if ray_address is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ConfigError("--ray needs the ray package (pip install 'jepa-wm[ray]')")
     env = make_env(cfg.env, image_size=cfg.image_size, wrist_camera=cfg.wrist)
     try:
         store = _open_or_create(cfg, env)
         first = store.num_episodes
         max_steps = int(cfg.max_steps or env.max_steps)
         seeds = [cfg.seed + i for i in range(first, first + cfg.episodes)]
-        if workers == 1:
+        if workers == 1 and ray_address is None:
             here = (env, make_policy(cfg.policy, env, seed=cfg.seed))
             make_state: Any = lambda: here  # noqa: E731 (this process: nothing to pickle)
         else:
             make_state = partial(_worker_state, cfg)
         log = dict(store.attrs.get("collection", {"success": []}))
         steps, t0, wins = 0, time.perf_counter(), 0
-        with EpisodePool(make_state, workers) as pool:
+        with EpisodePool(make_state, workers, ray_address) as pool:
             done: Any = pool.map(partial(_episode_job, max_steps, cfg.tail_steps), seeds)
             if cfg.progress:
                 from tqdm import tqdm

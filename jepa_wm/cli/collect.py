@@ -30,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=1,
         help="processes rolling out episodes (same store for any number; default 1)",
     )  # fmt: skip
+    parser.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="run the --workers as Ray actors (a cluster address, or a local runtime)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
 
 
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         progress=not args.json,
     )
-    summary = collect(cfg, workers=args.workers)
+    summary = collect(cfg, workers=args.workers, ray_address=args.ray)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

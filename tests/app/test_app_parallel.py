@@ -92,3 +92,17 @@ def test_bad_worker_counts_are_refused(capsys) -> None:
         evaluate("franka-reach", lambda obs, goal: np.zeros(7), episodes=1, workers=2)
     assert main(["eval-policy", "--env", "franka-reach", "--workers", "0"]) == 1
     assert "--workers must be >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_collect_as_ray_actors_writes_the_same_store(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    stores = []
+    for workers, ray in ((1, None), (2, "local")):
+        out = tmp_path / f"{ray}.zarr"
+        cfg = CollectConfig(env="husky-nav", episodes=3, out=str(out), policy="mixed",
+                            max_steps=4, progress=False)  # fmt: skip
+        assert collect(cfg, workers=workers, ray_address=ray)["num_episodes"] == 3
+        stores.append(TrajectoryStore.open(out))
+    for key in stores[0].keys:
+        np.testing.assert_array_equal(stores[0].read_all(key), stores[1].read_all(key))
