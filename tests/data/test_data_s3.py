@@ -134,3 +134,22 @@ def test_bench_data_times_s3_next_to_local(s3: str, tmp_path: Path) -> None:
     assert report["readers"]["zarr_clipdataset_s3"]["clips_per_s"] > 0
     assert "zarr_clipdataset_vs_zarr_clipdataset_s3" in report["ratios"]
     assert report["identical_clips_checked"] is True  # the S3 clips equal the local ones
+
+
+def test_bag2zarr_and_export_lerobot_with_s3_stores(s3: str, tmp_path: Path) -> None:
+    from jepa_wm.bags.convert import convert_bags
+    from jepa_wm.bags.synth import SynthSpec, write_synthetic_bag
+    from jepa_wm.lerobot.exporter import export_lerobot
+    from tests.bags.test_bags_convert import _cfg
+
+    bag = write_synthetic_bag(tmp_path / "bag", SynthSpec(frames=12, size=16))
+    convert_bags([bag], f"{s3}/bag.zarr", _cfg(), progress=False)
+    convert_bags([bag], tmp_path / "bag.zarr", _cfg(), progress=False)
+    remote, local = (
+        TrajectoryStore.open(f"{s3}/bag.zarr"),
+        TrajectoryStore.open(tmp_path / "bag.zarr"),
+    )
+    for key in local.keys:
+        np.testing.assert_array_equal(remote.read_all(key), local.read_all(key))
+    summary = export_lerobot(f"{s3}/bag.zarr", tmp_path / "ds", task="t")
+    assert summary["frames"] == local.num_steps
