@@ -20,7 +20,7 @@ $(PY):
 # torch first and pinned: a bare `torch` would pull a multi-GB CUDA build.
 $(STAMP): $(PY) pyproject.toml $(wildcard ros_ws/src/*/setup.py ros_ws/src/*/*/*.py ros_ws/src/*/config/*)
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e '.[ros,dev]'
+	$(PY) -m pip install -q -e '.[ros,dev,tensorboard,s3]'
 	@for pkg in ros_ws/src/*/; do \
 	  if [ -f $$pkg/setup.py ]; then $(PY) -m pip install -q --no-deps $$pkg || exit 1; fi; \
 	done
@@ -66,3 +66,4 @@ $(GRASP_MODEL)/model.safetensors:
 
 demo: $(STAMP) $(GRASP_MODEL)/model.safetensors
 	$(PY) -m jepa_wm.app.demo --checkpoint $(GRASP_MODEL) --episodes 3
+	$(JEPA) viz episode --checkpoint $(GRASP_MODEL) --env franka-grasp --out artifacts/demo

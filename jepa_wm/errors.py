@@ -23,3 +23,7 @@ class BagError(JepaWmError):
 
 class LaunchError(JepaWmError):
     """A launch file is malformed; the message names the file and line."""
+
+
+class DatasetError(JepaWmError):
+    """A foreign dataset (LeRobot) is unreadable, of another format version, or lacks a feature."""

@@ -4,26 +4,32 @@ Usage::
 
     from sim.evaluate import evaluate
     report = evaluate("franka-reach", "expert", episodes=30)
+    report = evaluate("franka-reach", "mixed", episodes=30, workers=2)   # same per-seed results
     print(report.success_rate, report.ci95, report.to_dict())
 
 ``policy`` is a callable ``(obs, goal) -> action (A,)`` or one of the scripted policy names
-("expert", "random", "mixed"). A callable's ``bind_env(env)`` (if any) is called once and its
-``reset()`` at each episode start. An episode ends at the first step where ``env.is_success()``
-or after ``max_steps`` actions.
+("expert", "random", "mixed"). A callable's ``bind_env(env)`` (if any) is called once per
+process and its ``reset()`` at each episode start, as ``reset(seed=policy_seed(seed))`` when it
+takes a seed, so an episode depends on its seed alone. An episode ends at the first step where
+``env.is_success()`` or after ``max_steps`` actions.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.parallel import EpisodePool
 from sim.registry import make_env
-from sim.seeds import EVAL_SEEDS_START
+from sim.seeds import EVAL_SEEDS_START, policy_seed
 
 
 @dataclass
@@ -80,6 +86,18 @@ def _write_video(path: Path, frames: list[np.ndarray], fps: float) -> None:
         writer.release()
 
 
+def _reset_policy(policy: Any, seed: int) -> None:
+    """Start an episode: a policy whose ``reset`` takes a seed gets one derived from the scene
+    seed, so an episode's result depends on its seed alone (not on the episodes before it)."""
+    reset = getattr(policy, "reset", None)
+    if reset is None:
+        return
+    if "seed" in inspect.signature(reset).parameters:
+        reset(seed=policy_seed(seed))
+    else:
+        reset()
+
+
 def run_episode(
     env: Any, policy: Any, seed: int, max_steps: int, record: bool = False
 ) -> tuple[dict[str, Any], list[np.ndarray]]:
@@ -87,8 +105,7 @@ def run_episode(
     t0 = time.perf_counter()
     obs = env.reset(seed=seed)
     goal = env.goal_observation()
-    if hasattr(policy, "reset"):
-        policy.reset()
+    _reset_policy(policy, seed)
     frames: list[np.ndarray] = []
     steps, success = 0, env.is_success()
     while not success and steps < max_steps:
@@ -110,6 +127,55 @@ def run_episode(
     return result, frames
 
 
+@dataclass
+class _Worker:
+    """What one evaluation process holds: its env and its bound policy."""
+
+    env: Any
+    policy: Any
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _worker(
+    env_name: str, image_size: int, wrist_camera: bool, policy: Any, seed_start: int
+) -> _Worker:
+    """Build the env and the policy: ``policy`` is a scripted name, a policy object (this
+    process only), or a ``_Factory`` whose picklable ``make()`` builds one in a worker."""
+    from sim.policies import make_policy
+
+    env = make_env(env_name, image_size=image_size, wrist_camera=wrist_camera)
+    if isinstance(policy, str):
+        pol = make_policy(policy, env, seed=seed_start)
+    elif isinstance(policy, _Factory):
+        pol = policy.make()
+    else:
+        pol = policy
+    if hasattr(pol, "bind_env"):
+        pol.bind_env(env)
+    return _Worker(env, pol)
+
+
+@dataclass(frozen=True)
+class _Factory:
+    make: Callable[[], Any]
+
+
+def _episode(
+    max_steps: int | None, take_samples: bool, state: _Worker, job: tuple[int, str | None]
+) -> tuple[dict[str, Any], dict[str, list[float]] | None]:
+    """One job of the pool: run one seed, write its video if the job names a path."""
+    seed, video = job
+    limit = int(max_steps or state.env.max_steps)
+    res, frames = run_episode(state.env, state.policy, seed, limit, record=video is not None)
+    if video is not None and frames:
+        Path(video).parent.mkdir(parents=True, exist_ok=True)
+        _write_video(Path(video), frames, state.env.fps)
+    take = getattr(state.policy, "take_samples", None)
+    return res, (take() if take_samples and callable(take) else None)
+
+
 def evaluate(
     env_name: str,
     policy: Any,
@@ -121,39 +187,50 @@ def evaluate(
     video_episodes: tuple[int, ...] = (0,),
     max_steps: int | None = None,
     progress: bool = False,
+    workers: int = 1,
+    policy_factory: Callable[[], Any] | None = None,
 ) -> EvalReport:
-    """Run ``episodes`` episodes on seeds ``seed_start + i``; videos (obs | goal) go to video_dir."""
-    from sim.policies import make_policy
+    """Run ``episodes`` episodes on seeds ``seed_start + i``; videos (obs | goal) go to video_dir.
 
-    env = make_env(env_name, image_size=image_size, wrist_camera=wrist_camera)
+    workers: processes running episodes (the per-seed results are the same for any number).
+    With ``workers > 1`` a policy object cannot cross into the workers: pass a picklable
+    ``policy_factory`` (e.g. ``functools.partial`` of a module-level function) that builds it
+    there; ``policy`` then names the report and receives ``merge_samples(take_samples())``
+    of every episode if it has that method. Raises ValueError for a bad ``workers``.
+    """
+    if workers > 1 and not isinstance(policy, str):
+        if policy_factory is None:
+            raise ValueError("workers > 1 needs a scripted policy name or a policy_factory")
+        spec: Any = _Factory(policy_factory)
+    else:
+        spec = policy
+    name = _policy_name(policy)
+    jobs = []
+    for i in range(episodes):
+        film = video_dir is not None and i in video_episodes
+        path = Path(video_dir) / f"{env_name}_{name}_ep{i:03d}.mp4" if film else None
+        jobs.append((seed_start + i, None if path is None else str(path)))
+    make_state = partial(_worker, env_name, image_size, wrist_camera, spec, seed_start)
     t0 = time.perf_counter()
-    try:
-        pol = make_policy(policy, env, seed=seed_start) if isinstance(policy, str) else policy
-        if hasattr(pol, "bind_env"):
-            pol.bind_env(env)
-        limit = int(max_steps or env.max_steps)
-        results, videos = [], []
-        iterator: Any = range(episodes)
+    results: list[dict[str, Any]] = []
+    with EpisodePool(make_state, workers) as pool:
+        done: Any = pool.map(partial(_episode, max_steps, workers > 1), jobs)
         if progress:
             from tqdm import tqdm
 
-            iterator = tqdm(iterator, desc=f"eval {env_name}", unit="ep")
-        for i in iterator:
-            record = video_dir is not None and i in video_episodes
-            res, frames = run_episode(env, pol, seed_start + i, limit, record=record)
+            done = tqdm(done, total=episodes, desc=f"eval {env_name}", unit="ep")
+        for res, samples in done:
             results.append(res)
-            if record and frames:
-                out = Path(video_dir) / f"{env_name}_{_policy_name(policy)}_ep{i:03d}.mp4"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                _write_video(out, frames, env.fps)
-                videos.append(str(out))
-    finally:
-        env.close()
+            if samples is not None and hasattr(policy, "merge_samples"):
+                policy.merge_samples(samples)
+            if progress:
+                wins = sum(r["success"] for r in results)
+                done.set_postfix(success=f"{wins}/{len(results)}")
     wins = sum(r["success"] for r in results)
     n = len(results)
     return EvalReport(
         env=env_name,
-        policy=_policy_name(policy),
+        policy=name,
         success_rate=wins / n if n else 0.0,
         ci95=wilson_interval(wins, n),
         mean_steps=float(np.mean([r["steps"] for r in results])) if n else 0.0,
@@ -161,5 +238,5 @@ def evaluate(
         seed_start=int(seed_start),
         image_size=int(image_size),
         seconds=time.perf_counter() - t0,
-        videos=videos,
+        videos=[v for _, v in jobs if v is not None],
     )

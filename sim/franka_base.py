@@ -53,6 +53,8 @@ MAX_LEAD = 0.05  # the commanded position never runs more than 5 cm ahead of the
 
 # Diagonal front view of the workspace; a 5 cm cube is ~5 px at 64 px, ~10 px at 128 px.
 MAIN_CAMERA = CameraSpec(eye=(1.2, 0.4, 0.6), target=(0.45, 0.0, 0.12), fov_deg=42.0)
+# A person's view for videos (jepa-wm viz): the whole arm and table from the front left.
+EXTERNAL_CAMERA = CameraSpec(eye=(1.25, -0.95, 0.85), target=(0.3, 0.0, 0.3), fov_deg=55.0)
 
 
 @dataclass
@@ -304,6 +306,10 @@ class FrankaEnv(PhysicsOwner):
         return len(self._p.getContactPoints(self.robot, body, link)) > 0
 
     # ----------------------------------------------------------------- rendering
+    def render_external(self, size: int = 256) -> np.ndarray:
+        """uint8 [size, size, 3]: the scene from EXTERNAL_CAMERA (for people; never a policy input)."""
+        return render(self._p, EXTERNAL_CAMERA, size, self.light)
+
     def _render_wrist(self) -> np.ndarray:
         s = self._p.getLinkState(self.robot, HAND_LINK, computeForwardKinematics=True)
         pos, rot = np.asarray(s[4]), np.asarray(self._p.getMatrixFromQuaternion(s[5])).reshape(3, 3)

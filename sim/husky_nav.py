@@ -229,6 +229,10 @@ class HuskyNavEnv(PhysicsOwner):
             self.obstacles.append({"xy": xy.tolist(), "half": half.tolist(), "height": height})
 
     # ----------------------------------------------------------------- cameras
+    def render_external(self, size: int = 256) -> np.ndarray:
+        """uint8 [size, size, 3]: the room from above (for people; never a policy input)."""
+        return render(self._p, OVERHEAD, size, self.light)
+
     def _onboard_camera(self) -> CameraSpec:
         x, y, yaw = self.pose()
         c, s = math.cos(yaw), math.sin(yaw)

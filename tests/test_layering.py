@@ -18,6 +18,7 @@ FORBIDDEN = {
     "sim": {"rclpy", "jepa_wm", "planners"},
     "hardware": {"rclpy", "jepa_wm", "planners", "sim"},
     "jepa_wm/bags": {"rclpy", "planners", "sim", "jepa_wm.cli", "jepa_wm.app"},
+    "jepa_wm/lerobot": {"rclpy", "planners", "sim", "hardware", "jepa_wm.cli", "jepa_wm.app"},
     "jepa_wm/app": {"rclpy"},
     "jepa_wm/cli": {"rclpy"},
     "jepa_wm/bench": set(),

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from jepa_wm.config import to_dict
+from jepa_wm.data.location import as_location, exists
 from jepa_wm.data.store import TrajectoryStore
 from jepa_wm.errors import ConfigError, StoreError
 from sim.seeds import policy_seed
@@ -115,8 +116,8 @@ def _source(cfg: CollectConfig, env: Any) -> dict[str, Any]:
 
 def _open_or_create(cfg: CollectConfig, env: Any) -> TrajectoryStore:
     source = _source(cfg, env)
-    path = Path(cfg.out)
-    if not path.exists():
+    path = as_location(cfg.out)
+    if not exists(path):
         return TrajectoryStore.create(
             path,
             fps=env.fps,
@@ -135,34 +136,68 @@ def _open_or_create(cfg: CollectConfig, env: Any) -> TrajectoryStore:
     return store
 
 
-def collect(cfg: CollectConfig) -> dict[str, Any]:
-    """Collect ``cfg.episodes`` more episodes into ``cfg.out``; returns a JSON-able summary."""
+def _worker_state(cfg: CollectConfig) -> tuple[Any, Any]:
+    """A collection process's env and policy (built in the worker: pybullet stays there)."""
     from sim.policies import make_policy
     from sim.registry import make_env
 
+    env = make_env(cfg.env, image_size=cfg.image_size, wrist_camera=cfg.wrist)
+    return env, make_policy(cfg.policy, env, seed=cfg.seed)
+
+
+def _episode_job(
+    max_steps: int, tail_steps: int, state: tuple[Any, Any], seed: int
+) -> tuple[dict[str, np.ndarray], bool]:
+    env, policy = state
+    return run_collect_episode(env, policy, seed, max_steps, tail_steps)
+
+
+def collect(cfg: CollectConfig, workers: int = 1, ray_address: str | None = None) -> dict[str, Any]:
+    """Collect ``cfg.episodes`` more episodes into ``cfg.out``; returns a JSON-able summary.
+
+    workers: processes rolling out episodes; the parent appends them in seed order, so the
+    store is the same for any number of workers (each episode depends on its seed alone).
+    ray_address: run the workers as Ray actors there ("local": a local Ray runtime).
+    """
+    from sim.parallel import EpisodePool
+    from sim.policies import make_policy
+    from sim.registry import make_env
+
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}")
+    if ray_address is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ConfigError("--ray needs the ray package (pip install 'jepa-wm[ray]')")
     env = make_env(cfg.env, image_size=cfg.image_size, wrist_camera=cfg.wrist)
     store: TrajectoryStore | None = None
     try:
         store = _open_or_create(cfg, env)  # holds the store's writer lock until closed
         first = store.num_episodes
-        policy = make_policy(cfg.policy, env, seed=cfg.seed)
         max_steps = int(cfg.max_steps or env.max_steps)
-        episodes: Any = range(first, first + cfg.episodes)
-        if cfg.progress:
-            from tqdm import tqdm
-
-            episodes = tqdm(episodes, desc=f"collect {cfg.env}", unit="ep")
+        seeds = [cfg.seed + i for i in range(first, first + cfg.episodes)]
+        if workers == 1 and ray_address is None:
+            here = (env, make_policy(cfg.policy, env, seed=cfg.seed))
+            make_state: Any = lambda: here  # noqa: E731 (this process: nothing to pickle)
+        else:
+            make_state = partial(_worker_state, cfg)
         log = dict(store.attrs.get("collection", {"success": []}))
         steps, t0, wins = 0, time.perf_counter(), 0
-        for i in episodes:
-            episode, ok = run_collect_episode(env, policy, cfg.seed + i, max_steps, cfg.tail_steps)
-            store.add_episode(episode)
-            log["success"] = [*log.get("success", []), bool(ok)]
-            store.update_attrs({"collection": log})
-            steps += len(episode["action"])
-            wins += ok
+        with EpisodePool(make_state, workers, ray_address) as pool:
+            done: Any = pool.map(partial(_episode_job, max_steps, cfg.tail_steps), seeds)
             if cfg.progress:
-                episodes.set_postfix(steps_per_s=f"{steps / (time.perf_counter() - t0):.1f}")
+                from tqdm import tqdm
+
+                done = tqdm(done, total=len(seeds), desc=f"collect {cfg.env}", unit="ep")
+            for episode, ok in done:
+                store.add_episode(episode)
+                log["success"] = [*log.get("success", []), bool(ok)]
+                store.update_attrs({"collection": log})
+                steps += len(episode["action"])
+                wins += ok
+                if cfg.progress:
+                    done.set_postfix(steps_per_s=f"{steps / (time.perf_counter() - t0):.1f}")
         seconds = time.perf_counter() - t0
         if store.num_episodes:
             store.compute_stats()
@@ -178,6 +213,7 @@ def collect(cfg: CollectConfig) -> dict[str, Any]:
             "success_rate": wins / cfg.episodes if cfg.episodes else None,
             "seconds": seconds,
             "steps_per_s": steps / seconds if seconds > 0 else None,
+            "workers": workers,
         }
     finally:
         if store is not None:

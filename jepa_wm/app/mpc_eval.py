@@ -13,7 +13,7 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +121,12 @@ class EnvMPCPolicy:
         self.inner = WorldModelPolicy.from_config(self.model, cfg, spec.low, spec.high, self.device)
 
     def reset(self, seed: int | None = None) -> None:
+        """New episode; a ``seed`` reseeds the planner, so the episode depends on it alone."""
         if self.inner is None:
             raise RuntimeError("EnvMPCPolicy needs bind_env(env) first")
         self.inner.reset()
+        if seed is not None:
+            self.inner.planner.generator.manual_seed(int(seed))
         if self.use_subgoals:
             subgoals = list(self.env.subgoals())
             steps = self.cfg.steps_per_subgoal
@@ -145,6 +148,18 @@ class EnvMPCPolicy:
         self.energies.append(float(info["energy"]))
         return action
 
+    def take_samples(self) -> dict[str, list[float]]:
+        """The per-step samples so far, cleared (a worker process hands them to the parent)."""
+        out = {"plan_ms": self.plan_ms, "step_ms": self.step_ms, "energies": self.energies}
+        self.plan_ms, self.step_ms, self.energies = [], [], []
+        return out
+
+    def merge_samples(self, samples: dict[str, list[float]]) -> None:
+        """Add samples from :meth:`take_samples` of a worker's copy of this policy."""
+        self.plan_ms += samples["plan_ms"]
+        self.step_ms += samples["step_ms"]
+        self.energies += samples["energies"]
+
     def timing(self) -> dict[str, float]:
         """Planning and whole-step latency over every step so far (ms)."""
 
@@ -159,6 +174,19 @@ class EnvMPCPolicy:
         return {"plan_ms": stats(self.plan_ms), "step_ms": stats(self.step_ms)}
 
 
+def _bind_for_report(policy: EnvMPCPolicy, env_name: str, seed: int) -> None:
+    """Resolve the policy's config against the env here, while worker copies do the planning."""
+    from sim.registry import make_env
+
+    env = make_env(env_name)
+    try:
+        env.reset(seed=seed)
+        policy.bind_env(env)
+        policy.reset()
+    finally:
+        env.close()
+
+
 def evaluate_planner(
     model: WorldModel,
     env_name: str,
@@ -171,13 +199,19 @@ def evaluate_planner(
     max_steps: int | None = None,
     use_subgoals: bool | None = None,
     progress: bool = False,
+    workers: int = 1,
+    policy_factory: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
-    """Closed-loop success of the world-model policy on held-out seeds; a JSON-able report."""
+    """Closed-loop success of the world-model policy on held-out seeds; a JSON-able report.
+
+    workers > 1: ``policy_factory`` builds the policy in each worker (see sim.evaluate)."""
     from sim.evaluate import evaluate
     from sim.seeds import EVAL_SEEDS_START
 
     policy = EnvMPCPolicy(model, cfg, env_name, device, use_subgoals)
     image_size = int(getattr(model, "image_size", 64))
+    if workers > 1:
+        _bind_for_report(policy, env_name, EVAL_SEEDS_START if seed_start is None else seed_start)
     report = evaluate(
         env_name,
         policy,
@@ -188,6 +222,8 @@ def evaluate_planner(
         video_episodes=video_episodes,
         max_steps=max_steps,
         progress=progress,
+        workers=workers,
+        policy_factory=policy_factory,
     )
     out = report.to_dict()
     out["policy_config"] = to_dict(policy.resolved)

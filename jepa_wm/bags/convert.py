@@ -15,7 +15,6 @@ store this call created is removed.
 
 from __future__ import annotations
 
-import shutil
 import struct
 import sys
 import time
@@ -29,6 +28,7 @@ from jepa_wm.bags.plan import EpisodePlan, plan_bag
 from jepa_wm.bags.scan import BagScan, scan_bag
 from jepa_wm.bags.source import BagSource
 from jepa_wm.config import to_dict
+from jepa_wm.data.location import as_location, remove_store
 from jepa_wm.errors import BagError
 
 
@@ -182,7 +182,7 @@ def convert_bags(
     if total == 0:
         raise BagError(f"no frame survived time sync; nothing written. Report: {reports}")
     names = scans[0].state_names, scans[0].action_names
-    out = Path(out)
+    out = as_location(out)
     store = TrajectoryStore.create(
         out,
         fps=cfg.fps,
@@ -199,7 +199,7 @@ def convert_bags(
                 store_s += write_bag_episodes(scan, episodes, store, cfg, pbar)
         store.compute_stats()
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        remove_store(out)
         raise
     report = {
         "store": str(out),

@@ -15,7 +15,9 @@ are loaded by:
   ClipDataset does);
 - ``naive``: opens the zarr array afresh for every frame and for state/action of every clip
   (timed on 1/8 of the clips, once: it is ~100x slower);
-- ``zarr_dataloader`` (with ``--workers N``): ClipDataset through a DataLoader, batch 32.
+- ``zarr_dataloader`` (with ``--workers N``): ClipDataset through a DataLoader, batch 32;
+- ``zarr_clipdataset_s3`` (with ``--s3 URL``): ClipDataset on a copy of the store at an fsspec
+  URL (``s3://bucket/prefix``, credentials from the AWS_* environment), streamed chunk by chunk.
 
 All readers are checked to return identical clips before they are timed.
 """
@@ -43,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=0, help="also time a DataLoader with this many workers"
     )
     parser.add_argument("--dir", help="write the synthetic data here instead of a temp dir")
+    parser.add_argument("--s3", metavar="URL", help="also time ClipDataset on a copy at this URL")
 
 
 def synthetic_episode(rng: np.random.Generator, length: int, size: int) -> dict[str, np.ndarray]:
@@ -188,6 +191,10 @@ def run(args: argparse.Namespace) -> dict:
         ds = ClipDataset([zpath], clip_len=args.clip_len, frame_skip=args.frame_skip)
         items = np.random.default_rng(1).integers(0, len(ds), args.clips)
         readers = _readers(ds, zpath, hpath, items, args)
+        if args.s3:
+            remote = _copy_store(zpath, f"{args.s3.rstrip('/')}/bench.zarr")
+            rds = ClipDataset([remote], clip_len=args.clip_len, frame_skip=args.frame_skip)
+            readers["zarr_clipdataset_s3"] = rds.__getitem__
         _check_same(readers, items[:10])
         results = {
             name: _time_reader(name, load, items, args.repeats) for name, load in readers.items()
@@ -217,6 +224,17 @@ def run(args: argparse.Namespace) -> dict:
         "write_s": write_times,
         "identical_clips_checked": True,
     }
+
+
+def _copy_store(src: Path, url: str) -> str:
+    """Copy the bench store to ``url`` (replacing a previous copy); returns the URL."""
+    from jepa_wm.data.store import TrajectoryStore
+
+    st = TrajectoryStore.open(src)
+    dst = TrajectoryStore.create(url, fps=st.fps, source=st.attrs["source"], overwrite=True)
+    for i in range(st.num_episodes):
+        dst.add_episode(st.episode(i))
+    return url
 
 
 def _readers(ds, zpath: Path, hpath: Path, items: np.ndarray, args) -> dict[str, Callable]:

@@ -3,6 +3,7 @@
 Example::
 
     jepa-wm collect --env franka-grasp --episodes 200 --out data/grasp.zarr --policy mixed --wrist
+    jepa-wm collect --env franka-reach --episodes 200 --out data/reach.zarr --workers 2
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image-size", type=int, default=64, choices=(64, 96, 128))
     parser.add_argument("--wrist", action="store_true", help="also record the wrist camera")
     parser.add_argument("--max-steps", type=int, default=None, help="per-episode step cap")
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="processes rolling out episodes (same store for any number; default 1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="run the --workers as Ray actors (a cluster address, or a local runtime)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
 
 
@@ -42,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         progress=not args.json,
     )
-    summary = collect(cfg)
+    summary = collect(cfg, workers=args.workers, ray_address=args.ray)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -4,6 +4,7 @@ Example::
 
     jepa-wm eval --checkpoint runs/reach --env franka-reach --planner cem --episodes 30 --json
     jepa-wm eval --checkpoint runs/grasp --env franka-grasp --planner-config planner.yaml
+    jepa-wm eval --checkpoint runs/reach --env franka-reach --workers 2 --threads 1
 
 The planner config YAML holds the fields of ``jepa_wm.app.policy.PolicyConfig``::
 
@@ -53,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="processes running episodes, each loading the model (--threads each, default 1)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the full JSON report")
     parser.add_argument("--out", default=None, help="also write the JSON report to this file")
 
@@ -66,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_policy_config(
@@ -74,6 +81,13 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     model = load_world_model(args.checkpoint, device=args.device)
     subgoals = {"auto": None, "on": True, "off": False}[args.subgoals]
+    factory = None
+    if args.workers > 1:
+        from jepa_wm.app.eval_workers import policy_factory
+
+        factory = policy_factory(
+            args.checkpoint, cfg, args.env, args.device, subgoals, args.threads or 1
+        )
     report = evaluate_planner(
         model,
         args.env,
@@ -86,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         use_subgoals=subgoals,
         progress=not args.json,
+        workers=args.workers,
+        policy_factory=factory,
     )
     report["checkpoint"] = str(args.checkpoint)
     text = json.dumps(report, indent=2)

@@ -3,6 +3,7 @@
 Example::
 
     jepa-wm eval-policy --env franka-grasp --policy expert --episodes 30 --json --video videos/
+    jepa-wm eval-policy --env franka-reach --policy mixed --episodes 30 --workers 2
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--video-episodes", type=int, nargs="+", default=[0], help="episode indices to film"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes running episodes (default 1)"
+    )
     parser.add_argument("--json", action="store_true", help="print the full JSON report")
     parser.add_argument("--out", default=None, help="also write the JSON report to this file")
 
@@ -40,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
     report = evaluate(
         args.env,
         args.policy,
@@ -51,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         video_episodes=tuple(args.video_episodes),
         max_steps=args.max_steps,
         progress=not args.json,
+        workers=args.workers,
     )
     text = json.dumps(report.to_dict(), indent=2)
     if args.out:

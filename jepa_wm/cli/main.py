@@ -31,9 +31,12 @@ VERBS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "benchmarks (data, planner, ros, bag2zarr), JSON out"),
     "launch": ("launch", "run a ROS 2 YAML launch file without the ROS 2 launch package"),
     "bag2zarr": ("bag2zarr", "convert rosbag2 recordings into a trajectory store"),
+    "import-lerobot": ("import_lerobot", "import a local LeRobot v3.0 dataset into a store"),
+    "export-lerobot": ("export_lerobot", "export a store as a LeRobot v3.0 dataset (PNG images)"),
     "record": ("record", "record ROS 2 topics into a rosbag2 (mcap)"),
     "export": ("export", "export a checkpoint to ONNX (and TensorRT where available)"),
     "import-encoder": ("import_encoder", "load V-JEPA 2 layout ViT weights into a checkpoint"),
+    "viz": ("viz", "episode video and energy landscape of a model + planner"),
 }
 
 

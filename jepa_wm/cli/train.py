@@ -8,12 +8,14 @@ Example::
 
     jepa-wm train --data /tmp/reach.zarr --out runs/reach --preset tiny --steps 3000
     jepa-wm train --data /tmp/reach.zarr --out runs/reach --resume --steps 4000
+    jepa-wm train --data /tmp/reach.zarr --out runs/reach --tensorboard runs/tb/reach
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:0)")
     parser.add_argument("--threads", type=int, help="torch threads per process")
+    parser.add_argument(
+        "--tensorboard", metavar="DIR",
+        help="also log the JSONL scalars and latent-error images to TensorBoard in DIR",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--json", action="store_true", help="print the summary as JSON (default: one line)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,11 +79,29 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_train_config(args.config, overrides)
     device = torch.device(args.device)
     if device.type == "cuda" and device.index is None:
-        import os
-
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     summary = train(
-        cfg, args.data, args.out, resume=args.resume, device=device, progress=not args.no_progress
+        cfg,
+        args.data,
+        args.out,
+        resume=args.resume,
+        device=device,
+        progress=not args.no_progress,
+        tensorboard=args.tensorboard,
     )
-    print(json.dumps(summary))
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0  # under torchrun, rank 0 reports for the run
+    print(json.dumps(summary) if args.json else _summary_line(args.out, summary))
     return 0
+
+
+def _summary_line(out: str, summary: dict) -> str:
+    """One line: steps, time, throughput and the validation loss of the run."""
+    val = summary.get("final_val") or {}
+    best = summary.get("best_val")
+    final = f"final val_loss {val['val_loss']:.4f}" if "val_loss" in val else "no validation"
+    best_text = f" (best {best:.4f} in {out}/best)" if best is not None else ""
+    return (
+        f"{out}: {summary['steps_done']} steps in {summary['wall_s']:.0f} s; {final}{best_text}; "
+        f"{summary['params']['encoder'] + summary['params']['predictor']:,} parameters"
+    )

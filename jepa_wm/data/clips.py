@@ -28,6 +28,7 @@ from torch.utils.data import Dataset
 
 from jepa_wm.data import keys as K
 from jepa_wm.data.frames import ChunkDecodeError, FrameReader
+from jepa_wm.data.location import as_location
 from jepa_wm.data.store import TrajectoryStore
 from jepa_wm.errors import ConfigError, StoreError
 
@@ -78,7 +79,7 @@ class ClipDataset(Dataset):
     ) -> None:
         if isinstance(stores, str | Path):
             stores = [stores]
-        self.paths = [Path(p) for p in stores]
+        self.paths = [as_location(p) for p in stores]
         if not self.paths:
             raise ConfigError("ClipDataset needs at least one store")
         if clip_len < 1 or frame_skip < 1:

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import zarr
 
+from jepa_wm.data.location import is_url
+
 
 class ChunkDecodeError(Exception):
     """A chunk file is truncated or corrupt (callers turn it into a StoreError with context)."""
@@ -45,7 +47,8 @@ class FrameReader:
         self._decompress = None
         self._nbytes = int(np.prod(self.frame_shape, dtype=np.int64)) * self.dtype.itemsize
         self._fill = array.metadata.fill_value
-        self.fast = self._plan()
+        # chunk files can be read directly on a local disk only (a URL goes through zarr)
+        self.fast = self._plan() and not is_url(store_root)
         if self.fast:
             try:
                 self._prefix, self._suffix = _key_template(array, Path(store_root) / array.path)

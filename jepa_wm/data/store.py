@@ -40,9 +40,17 @@ from typing import Any
 
 import numpy as np
 import zarr
-from zarr.storage import LocalStore
 
 from jepa_wm.data import keys as K
+from jepa_wm.data.location import (
+    Location,
+    as_location,
+    is_url,
+    remote_kind,
+    remote_size,
+    remove_remote,
+    zarr_store,
+)
 from jepa_wm.data.lock import WriterLock
 from jepa_wm.data.stats import compute_stats as _stats_of
 from jepa_wm.data.validate import check_array, committed_episodes, validate_episode
@@ -102,6 +110,18 @@ def _drain_pending_writes(timeout_s: float = 10.0) -> None:
         asyncio.run_coroutine_threadsafe(drain(), _get_loop()).result(timeout_s + 1)
 
 
+def _writer_lock(path: Location) -> WriterLock | None:
+    """The store's writer lock, taken (StoreError naming the holder when another has it).
+
+    None for a store on object storage: an OS file lock cannot span machines, so one writer
+    per S3 store is the user's to ensure (documented in the README)."""
+    if is_url(path):
+        return None
+    lock = WriterLock(path)
+    lock.acquire()
+    return lock
+
+
 def _has_consolidated(path: Path) -> bool:
     """True when another tool left consolidated metadata (v2 .zmetadata, v3 in zarr.json)."""
     if (path / ".zmetadata").is_file():
@@ -117,11 +137,12 @@ class TrajectoryStore:
     """A trajectory store on disk. Build it with :meth:`create` or :meth:`open`."""
 
     def __init__(
-        self, path: Path, root: zarr.Group, mode: str, lock: WriterLock | None = None
+        self, path: Location, root: zarr.Group, mode: str, lock: WriterLock | None = None
     ) -> None:
         self.path = path
         self.mode = mode
-        self._lock = lock
+        self._lock = lock  # None for a read-only store, or one on object storage (no OS lock)
+        self._closed = False
         self._root = root
         self._data = root[K.DATA_GROUP]
         self._ends_array = root[K.EPISODE_ENDS_PATH]
@@ -149,7 +170,7 @@ class TrajectoryStore:
         episode. cameras: per-camera metadata such as intrinsics, keyed by camera name.
         units: optional units per key, e.g. {"state": ["m", "m", "m", "rad", ...]}.
         """
-        path = Path(path)
+        path = as_location(path)
         _require_atomic_writes()
         if zarr_format not in (2, 3):
             raise StoreError(f"zarr_format must be 2 or 3, got {zarr_format}")
@@ -159,35 +180,39 @@ class TrajectoryStore:
             _json_check(name, value)
         feature_names = {k: list(v) for k, v in (feature_names or {}).items()}
         _json_check("feature_names", feature_names)
-        lock = WriterLock(path)
-        lock.acquire()  # before the existence check: two creators must not both pass it
+        # The lock comes before the existence check: two creators must not both pass it.
+        lock = _writer_lock(path)
         try:
             _prepare_target(path, overwrite)
-            root = zarr.open_group(LocalStore(path), mode="w-", zarr_format=zarr_format)
+            root = zarr.open_group(zarr_store(path, False), mode="w-", zarr_format=zarr_format)
             _init_root(root, fps, source, feature_names, cameras, units)
         except OSError as exc:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise StoreError(f"{path}: cannot create the store: {_os_error(exc)}") from None
         except BaseException:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise
         return cls(path, root, "a", lock)
 
     @classmethod
     def open(cls, path: str | Path, mode: str = "r") -> TrajectoryStore:
         """Open a v2 or v3 store: "r" read-only, "a" append. Raises StoreError (one line)."""
-        path = Path(path)
+        path = as_location(path)
         if mode not in ("r", "a"):
             raise StoreError(f"mode must be 'r' or 'a', got {mode!r}")
-        if not path.exists():
+        if is_url(path):
+            if remote_kind(path) != "store":
+                raise StoreError(f"{path}: not a Zarr store (no zarr.json or .zgroup)")
+        elif not path.exists():
             raise StoreError(f"{path}: no such store (path does not exist)")
-        if not path.is_dir():
+        elif not path.is_dir():
             raise StoreError(f"{path}: not a trajectory store (a store is a Zarr directory)")
-        if not (path / "zarr.json").is_file() and not (path / ".zgroup").is_file():
+        elif not (path / "zarr.json").is_file() and not (path / ".zgroup").is_file():
             raise StoreError(f"{path}: not a Zarr store (no zarr.json or .zgroup)")
-        lock = WriterLock(path) if mode == "a" else None
-        if lock is not None:
-            lock.acquire()  # before reading the index: repairing a live writer's tail splices
+        # The lock comes before reading the index: repairing a live writer's tail would splice.
+        lock = _writer_lock(path) if mode == "a" else None
         try:
             return cls._open_locked(path, mode, lock)
         except BaseException:
@@ -196,12 +221,12 @@ class TrajectoryStore:
             raise
 
     @classmethod
-    def _open_locked(cls, path: Path, mode: str, lock: WriterLock | None) -> TrajectoryStore:
+    def _open_locked(cls, path: Location, mode: str, lock: WriterLock | None) -> TrajectoryStore:
         try:
             zmode = "r" if mode == "r" else "r+"
             # use_consolidated=False: metadata another tool consolidated goes stale on append.
             root = zarr.open_group(
-                LocalStore(path, read_only=mode == "r"), mode=zmode, use_consolidated=False
+                zarr_store(path, mode == "r"), mode=zmode, use_consolidated=False
             )
             attrs = root.attrs.asdict()
         except Exception as exc:
@@ -271,7 +296,7 @@ class TrajectoryStore:
                 arrays.pop(key)
             elif arr.shape[0] > total:
                 arr.resize((total, *arr.shape[1:]))
-        for leftover in self.path.rglob("*.partial"):
+        for leftover in [] if is_url(self.path) else self.path.rglob("*.partial"):
             leftover.unlink(missing_ok=True)  # temp files of writes the kill cut short
         return arrays
 
@@ -321,23 +346,26 @@ class TrajectoryStore:
             for key in list(self._arrays):
                 with contextlib.suppress(OSError, KeyError):
                     del self._data[key]
-                shutil.rmtree(self.path / K.DATA_GROUP / key, ignore_errors=True)
+                if not is_url(self.path):
+                    shutil.rmtree(self.path / K.DATA_GROUP / key, ignore_errors=True)
             self._arrays = {}
         for arr in self._arrays.values():
             with contextlib.suppress(OSError):
                 if arr.shape[0] > self.num_steps:
                     arr.resize((self.num_steps, *arr.shape[1:]))
-        for leftover in self.path.rglob("*.partial"):
+        for leftover in [] if is_url(self.path) else self.path.rglob("*.partial"):
             leftover.unlink(missing_ok=True)
 
     def _refresh_consolidated(self) -> None:
         """Rewrite consolidated metadata that another tool left, so it shows the new state."""
-        if not _has_consolidated(self.path):
-            return
+        if is_url(self.path) or not _has_consolidated(self.path):
+            return  # (on object storage, zarr itself reads no consolidated metadata we wrote)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # v3: "not part of the Zarr 3 spec"
-                zarr.consolidate_metadata(LocalStore(self.path), zarr_format=self.zarr_format)
+                zarr.consolidate_metadata(
+                    zarr_store(self.path, False), zarr_format=self.zarr_format
+                )
         except OSError as exc:
             raise StoreError(
                 f"{self.path}: data written, but refreshing its consolidated metadata failed: "
@@ -394,12 +422,13 @@ class TrajectoryStore:
     def _check_writable(self) -> None:
         if self.mode != "a":
             raise StoreError(f"{self.path}: store is open read-only (open it with mode='a')")
-        if self._lock is None or not self._lock.held:
+        if self._closed or (self._lock is not None and not self._lock.held):
             raise StoreError(f"{self.path}: store was closed (open it again with mode='a')")
         _require_atomic_writes()
 
     def close(self) -> None:
         """Release the writer lock (mode "a"); the object then only reads."""
+        self._closed = True
         if self._lock is not None:
             self._lock.release()
 
@@ -585,7 +614,16 @@ def _require_atomic_writes() -> None:
         )
 
 
-def _prepare_target(path: Path, overwrite: bool) -> None:
+def _prepare_target(path: Location, overwrite: bool) -> None:
+    if is_url(path):
+        kind = remote_kind(path)
+        if kind != "empty" and not overwrite:
+            raise StoreError(f"{path}: already exists (pass overwrite=True to replace it)")
+        if kind == "other":
+            raise StoreError(f"{path}: exists and is not a Zarr store; refusing to overwrite it")
+        if kind == "store":
+            remove_remote(path)
+        return
     if not path.exists():
         return
     if not overwrite:
@@ -599,5 +637,7 @@ def _prepare_target(path: Path, overwrite: bool) -> None:
 
 
 def disk_size(path: str | Path) -> int:
-    """Bytes on disk under ``path`` (sum of file sizes)."""
+    """Bytes on disk under ``path`` (sum of file sizes; object sizes for a URL)."""
+    if is_url(path):
+        return remote_size(str(path))
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())

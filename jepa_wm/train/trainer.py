@@ -172,6 +172,9 @@ def _with_context(cfg: ModelConfig, context_len: int) -> ModelConfig:
     )
 
 
+_IMAGE_KEYS = ("rgb", "state", "action")  # what a latent-error image needs of a batch
+
+
 def _log(out: Path, rank: int, record: dict[str, Any]) -> None:
     if rank == 0:
         with open(out / "log.jsonl", "a") as f:
@@ -186,8 +189,11 @@ def train(
     resume: bool = False,
     device: torch.device | str = "cpu",
     progress: bool = True,
+    tensorboard: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train a world model on ``data_paths`` into ``out_dir``; returns a JSON-able summary."""
+    """Train a world model on ``data_paths`` into ``out_dir``; returns a JSON-able summary.
+
+    tensorboard: also write the JSONL scalars and latent-error images there (see tb_log)."""
     rank, world = dist_util.setup(device)
     try:
         if cfg.threads:
@@ -205,7 +211,15 @@ def train(
             saved = (tensors, doc)
         model = _init_model(cfg, data, out, resume).to(device)
         loop = _Loop(cfg, data, model, out, rank, world, device, progress)
-        summary = loop.run(state, saved)
+        if tensorboard is not None and rank == 0:
+            from jepa_wm.train.tb_log import TensorBoardLog
+
+            loop.tb = TensorBoardLog(tensorboard)
+        try:
+            summary = loop.run(state, saved)
+        finally:
+            if loop.tb is not None:
+                loop.tb.close()
         summary["data"] = data.sources
         return summary
     finally:
@@ -223,6 +237,12 @@ class _Loop:
         self.plan = stages(cfg)
         self.total = sum(n for _, n in self.plan)
         self.steps_done = 0
+        self.tb: Any = None  # a TensorBoardLog on rank 0 with --tensorboard
+
+    def _log(self, record: dict[str, Any]) -> None:
+        _log(self.out, self.rank, record)
+        if self.tb is not None:
+            self.tb.record(record)
 
     def run(self, state: RunState, saved: tuple | None) -> dict[str, Any]:
         from tqdm import tqdm
@@ -301,7 +321,7 @@ class _Loop:
                     **{k: float(v) for k, v in out.items() if k != "latents"},
                 }
                 rec["rankme"] = rankme(out["latents"].reshape(-1, out["latents"].shape[-1])[:4096])
-                _log(self.out, self.rank, rec)
+                self._log(rec)
                 bar.set_postfix(loss=f"{rec['loss']:.4f}")
                 tick, clips = time.time(), 0
             if state.step == n_steps and hasattr(objective, "finish_stage"):
@@ -322,11 +342,7 @@ class _Loop:
         self.data.val = LatentClips(self.data.val, latents)
         self.train_loader, self.val_loader = _loaders(self.cfg, self.data, self.rank)
         frames = sum(len(z) for z in latents)
-        _log(
-            self.out,
-            self.rank,
-            {"event": "cached_latents", "frames": frames, "seconds": time.time() - t0},
-        )
+        self._log({"event": "cached_latents", "frames": frames, "seconds": time.time() - t0})
 
     def _step(
         self, wrapped, objective, opt, raw, state, frac: float
@@ -355,7 +371,11 @@ class _Loop:
     def _validate(self, objective, name, state) -> dict[str, float]:
         val = validation_losses(objective, self.val_loader, self.device)
         if self.rank == 0 and val:
-            _log(self.out, self.rank, {"stage": name, "step": state.step, **val})
+            self._log({"stage": name, "step": state.step, **val})
+            if self.tb is not None:
+                raw = next(iter(self.val_loader))
+                batch = {k: v.to(self.device) for k, v in raw.items() if k in _IMAGE_KEYS}
+                self.tb.images(self.model, drop_nonfinite(batch)[0], name, state.step)
             score = val.get("val_loss", math.inf)
             if name != "pretrain" and score < state.best_val:
                 state.best_val = score
