@@ -28,6 +28,7 @@ import torch
 
 from hardware.interfaces import Observation
 from jepa_wm.errors import ConfigError
+from jepa_wm.models.backends import make_backend
 from jepa_wm.models.interfaces import WorldModel
 from planners.costs import CostConfig, make_cost
 from planners.interfaces import Goal, Prediction
@@ -42,7 +43,9 @@ class PolicyConfig:
     planner: registry name; planner_overrides: fields of that planner's config; horizon H;
     execute_steps: actions run per plan; cost / cost_mode / state_weight / state_scale: see
     CostConfig (the state term compares predicted states with the goal observation's state);
-    switch_energy / steps_per_subgoal: subgoal switching (see SubgoalSchedule)."""
+    switch_energy / steps_per_subgoal: subgoal switching (see SubgoalSchedule); backend /
+    backend_path: where rollouts run (jepa_wm.models.backends: torch | onnxruntime | tensorrt,
+    and an exported ONNX/engine file or dir, empty to export the checkpoint in memory)."""
 
     planner: str = "cem"
     horizon: int = 1
@@ -55,6 +58,8 @@ class PolicyConfig:
     switch_energy: float | None = None
     steps_per_subgoal: int | None = None
     planner_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    backend: str = "torch"
+    backend_path: str = ""
 
 
 def _key(rgb: np.ndarray, state: np.ndarray | None) -> str:
@@ -81,6 +86,8 @@ class WorldModelPolicy:
         warm_start: bool = True,
         cost: CostConfig | None = None,
         name: str | None = None,
+        backend: str = "torch",
+        backend_path: str = "",
     ) -> None:
         if action_low is None or action_high is None:
             raise ConfigError("WorldModelPolicy needs action_low and action_high (the robot's)")
@@ -93,6 +100,12 @@ class WorldModelPolicy:
                 f"action bounds have shape {self.low.shape}, the model expects ({model.action_dim},)"
             )
         self.cost = make_cost(cost)
+        if backend != "torch" and planner == "gradient":
+            raise ConfigError(
+                f"the gradient planner differentiates the rollout: it needs backend 'torch', "
+                f"not {backend!r}"
+            )
+        self.backend = make_backend(backend, model, self.device, backend_path or None)
         try:
             self.planner = make_planner(
                 planner,
@@ -144,6 +157,8 @@ class WorldModelPolicy:
             execute_steps=cfg.execute_steps,
             warm_start=cfg.warm_start,
             cost=cost,
+            backend=cfg.backend,
+            backend_path=cfg.backend_path,
         )
 
     # -- the policy interface ------------------------------------------------------------------
@@ -230,7 +245,7 @@ class WorldModelPolicy:
         else:
             acts = torch.zeros(1, 0, self.model.action_dim, device=self.device)
         with torch.no_grad():
-            return self.model.make_context(lat, st, acts)
+            return self.backend.make_context(lat, st, acts)
 
     def _target(self, goal: Observation | None, now: Prediction) -> tuple[Goal, bool]:
         """The goal to plan toward this step; advances the subgoal schedule."""
@@ -249,5 +264,5 @@ class WorldModelPolicy:
 
     def _rollout(self, context: Any, actions: torch.Tensor) -> Prediction:
         """The planner's RolloutFn over the model: actions [N, H, A] -> Prediction."""
-        latents, states = self.model.rollout(context, actions)
+        latents, states = self.backend.rollout(context, actions)
         return Prediction(latents=latents, states=states)

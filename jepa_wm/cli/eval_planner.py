@@ -47,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--video-episodes", type=int, nargs="+", default=[0], help="episode indices to film"
     )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument(
+        "--backend", default=None,
+        help="where rollouts run: torch | onnxruntime | tensorrt (default: the planner config's)",
+    )  # fmt: skip
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--json", action="store_true", help="print the full JSON report")
     parser.add_argument("--out", default=None, help="also write the JSON report to this file")
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     cfg = load_policy_config(
         args.planner_config, args.planner, None if args.no_env_defaults else args.env,
-        horizon=args.horizon,
+        horizon=args.horizon, backend=args.backend,
     )  # fmt: skip
     model = load_world_model(args.checkpoint, device=args.device)
     subgoals = {"auto": None, "on": True, "off": False}[args.subgoals]
