@@ -1,0 +1,53 @@
+"""``bench planner --preset``: the ladder's budgets, overrides and baselines in the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+import torch
+
+from jepa_wm.bench import planner as bench
+from jepa_wm.cli.main import main
+from jepa_wm.models.config import model_config
+from jepa_wm.models.world_model import JepaWorldModel
+
+
+def _args(*extra: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    return parser.parse_args(["--steps", "1", "--warmup", "0", *extra])
+
+
+def test_vjepa2_ac_preset_has_its_predictor() -> None:
+    cfg = model_config("vjepa2-ac")
+    p = cfg.predictor
+    assert (p.dim, p.depth, p.heads, cfg.encoder.num_tokens) == (1024, 24, 16, 256)
+    with torch.device("meta"):  # no memory, no init cost
+        m = JepaWorldModel(cfg)
+    assert 295e6 < sum(x.numel() for x in m.predictor.parameters()) < 310e6
+
+
+def test_ladder_reports_both_budgets_next_to_eager_fp32() -> None:
+    report = bench.run(_args("--preset", "tiny", "--backend", "onnxruntime", "--samples", "8"))
+    assert set(report["budgets"]) == {"vjepa2-ac", "ours"}
+    vj, ours = report["budgets"]["vjepa2-ac"], report["budgets"]["ours"]
+    # --samples overrides both budgets; the rest stay each budget's own, and the JSON says so
+    assert (vj["samples"], vj["iterations"], vj["horizon"]) == (8, 10, 2)
+    assert (ours["samples"], ours["iterations"], ours["horizon"]) == (8, 2, 1)
+    for b in (vj, ours):
+        assert b["backend"]["backend"] == "onnxruntime"
+        assert b["eager_fp32"]["backend"] == "torch-eager-fp32"
+        assert b["backend"]["rollouts_per_step"] == b["samples"] * b["iterations"]
+        assert b["flops_per_step"] > 0 and b["backend"]["achieved_flop_per_s"] > 0
+        assert b["speedup_over_eager_fp32"] > 0
+    assert vj["flops_per_step"] > 5 * ours["flops_per_step"]  # 10 x 2 vs 2 x 1 rollout steps
+    assert report["peak_flops"]["measured_fp32"] > 0
+    json.dumps(report)
+
+
+def test_bad_preset_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "planner", "--preset", "huge", "--steps", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "valid presets: tiny, small, base, vjepa2-ac" in err and len(err.splitlines()) == 1
