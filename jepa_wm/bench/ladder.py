@@ -154,7 +154,7 @@ def _variant(model: Any, budget: dict, args: argparse.Namespace, backend: str, e
     fast = getattr(pol.backend, "fast", None)
     if fast is not None:
         out["cuda_graphs"] = fast.stats()
-        out["bf16"] = fast.uses_bf16(budget["samples"])
+        out["bf16"] = fast.uses_bf16(budget["samples"], budget["horizon"])
     out["backend"] = "torch-eager-fp32" if eager else backend
     del pol
     if torch.device(args.device).type == "cuda":

@@ -8,8 +8,10 @@ whole rollout once per shape key (N, H, the context's time index and KV-cache sh
 CUDA graph whose inputs are STATIC buffers: the actions, the last frame's latent/state and the
 KV cache of every layer. Each call copies the live context into those buffers and replays.
 
-* bf16 autocast is used where it pays: from ``bf16_min_samples`` rollouts per call (an H200
-  measured no gain below ~10k; fp32 is kept below so small budgets stay exact).
+* bf16 autocast is used where it pays: from ``bf16_min_flops`` predictor FLOPs per call
+  (``rollout_flops``). An H200 measured no gain for ``tiny`` below ~10k samples, i.e. ~5e10
+  FLOPs; a call of V-JEPA 2-AC's predictor at 400 samples is ~1000x that. Below it fp32 is
+  kept, so small budgets stay exact.
 * Eager (with one logged reason per reason, counted in ``fallbacks``) when the device is not
   CUDA, autograd is on (the gradient planner), or more than ``max_graphs`` shapes were seen.
 
@@ -35,7 +37,7 @@ import torch
 from jepa_wm.models.world_model import Context, JepaWorldModel
 
 LOG = logging.getLogger(__name__)
-BF16_MIN_SAMPLES = 10_000
+BF16_MIN_FLOPS = 5e10
 MAX_GRAPHS = 8
 
 
@@ -47,6 +49,13 @@ class _Captured:
     context: Context
     outputs: tuple[torch.Tensor, torch.Tensor] = field(default=None)  # type: ignore[assignment]
     replay: Callable[[], None] = field(default=lambda: None)
+
+
+def rollout_flops(model: JepaWorldModel, samples: int, horizon: int) -> float:
+    """Approximate predictor FLOPs of one rollout call: 2 x parameters x tokens processed
+    (one block of P + prefix tokens per sample and step; attention to the cache not counted)."""
+    params = sum(p.numel() for p in model.predictor.parameters())
+    return 2.0 * params * model.predictor.block_len * samples * horizon
 
 
 def _key(ctx: Context, actions: torch.Tensor) -> tuple:
@@ -62,7 +71,7 @@ class GraphedRollout:
         model: JepaWorldModel,
         device: torch.device | str,
         *,
-        bf16_min_samples: int = BF16_MIN_SAMPLES,
+        bf16_min_flops: float = BF16_MIN_FLOPS,
         max_graphs: int = MAX_GRAPHS,
         capture: str = "cuda",
     ) -> None:
@@ -70,7 +79,7 @@ class GraphedRollout:
             raise ValueError(f"capture must be 'cuda' or 'emulate', got {capture!r}")
         self.model = model
         self.device = torch.device(device)
-        self.bf16_min_samples = int(bf16_min_samples)
+        self.bf16_min_flops = float(bf16_min_flops)
         self.max_graphs = int(max_graphs)
         self.capture_mode = capture
         self.graphs: dict[tuple, _Captured] = {}
@@ -83,7 +92,7 @@ class GraphedRollout:
         reason = self._eager_reason(ctx, actions)
         if reason:
             self._fallback(reason)
-            with self._autocast(actions.shape[0]):
+            with self._autocast(*actions.shape[:2]):
                 lat, st = self.model.rollout(ctx, actions)
             return lat.float(), st.float()
         key = _key(ctx, actions)
@@ -101,9 +110,10 @@ class GraphedRollout:
         # the static outputs are overwritten by the next replay: hand out copies
         return cap.outputs[0].clone(), cap.outputs[1].clone()
 
-    def uses_bf16(self, samples: int) -> bool:
-        """Whether a rollout of ``samples`` plans runs under bf16 autocast."""
-        return self.device.type == "cuda" and samples >= self.bf16_min_samples
+    def uses_bf16(self, samples: int, horizon: int = 1) -> bool:
+        """Whether a rollout of ``samples`` plans of ``horizon`` steps runs under bf16 autocast."""
+        flops = rollout_flops(self.model, samples, horizon)
+        return self.device.type == "cuda" and flops >= self.bf16_min_flops
 
     # -- internals -----------------------------------------------------------------------------
     def _eager_reason(self, ctx: Context, actions: torch.Tensor) -> str:
@@ -120,8 +130,8 @@ class GraphedRollout:
             LOG.warning("rollout runs eager: %s", reason)
         self.fallbacks[reason] = self.fallbacks.get(reason, 0) + 1
 
-    def _autocast(self, samples: int) -> contextlib.AbstractContextManager:
-        if self.uses_bf16(samples):
+    def _autocast(self, samples: int, horizon: int) -> contextlib.AbstractContextManager:
+        if self.uses_bf16(samples, horizon):
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
@@ -134,10 +144,10 @@ class GraphedRollout:
             t=ctx.t,
         )
         cap = _Captured(actions=actions.clone(), context=static_ctx)
-        n = actions.shape[0]
+        n, h = actions.shape[:2]
 
         def run() -> tuple[torch.Tensor, torch.Tensor]:
-            with self._autocast(n):
+            with self._autocast(n, h):
                 lat, st = self.model.rollout(cap.context, cap.actions)
             return lat.float(), st.float()
 

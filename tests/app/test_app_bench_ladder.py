@@ -51,3 +51,20 @@ def test_bad_preset_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "planner", "--preset", "huge", "--steps", "1"]) == 1
     err = capsys.readouterr().err.strip()
     assert "valid presets: tiny, small, base, vjepa2-ac" in err and len(err.splitlines()) == 1
+
+
+def test_gpu_table_script_refuses_without_cuda_and_renders_a_cpu_report(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from jepa_wm.bench import gpu_table
+
+    if not torch.cuda.is_available():
+        assert gpu_table.main(["--device", "cpu"]) == 1
+        assert "needs a CUDA device" in capsys.readouterr().out
+    rep = bench.run(_args("--preset", "tiny", "--samples", "4", "--iterations", "1"))
+    hist = {"cached_graphed": {"ms_per_plan_p50": 1.0}, "cached_eager": {"ms_per_plan_p50": 2.0}}
+    hist |= {"naive_eager": {"ms_per_plan_p50": 4.0}, "graphed_cached_over_naive": 4.0}
+    report = {"date": "d", "device_name": "cpu", "ladder": {"tiny": rep}, "history": hist}
+    text = gpu_table.markdown(report)
+    assert "| tiny | vjepa2-ac: 4 x 1 x 2 |" in text and "| tiny | ours: 4 x 1 x 1 |" in text
+    assert "(4.00x)" in text

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from jepa_wm.models.config import model_config
-from jepa_wm.models.fast_rollout import GraphedRollout
+from jepa_wm.models.fast_rollout import BF16_MIN_FLOPS, GraphedRollout, rollout_flops
 from jepa_wm.models.world_model import JepaWorldModel
 
 
@@ -90,5 +90,15 @@ def test_eager_with_a_logged_reason(caplog: pytest.LogCaptureFixture) -> None:
         lat.sum().backward()
     assert a.grad is not None and fast.stats()["graphs"] == 0
     assert not fast.uses_bf16(10**6)  # bf16 only on CUDA
-    assert GraphedRollout(m, "cuda:0", capture="emulate").uses_bf16(10_000)
-    assert not GraphedRollout(m, "cuda:0", capture="emulate").uses_bf16(9_999)
+    on_gpu = GraphedRollout(m, "cuda:0", capture="emulate", bf16_min_flops=1e9)
+    n = int(1e9 / rollout_flops(m, 1, 1)) + 1
+    assert on_gpu.uses_bf16(n) and not on_gpu.uses_bf16(n - 2) and on_gpu.uses_bf16(n // 2, 2)
+
+
+def test_bf16_threshold_scales_with_the_model() -> None:
+    with torch.device("meta"):
+        big = JepaWorldModel(model_config("vjepa2-ac"))
+    tiny = _model()
+    # tiny pays from ~10k samples (H200, bench rollout); V-JEPA 2-AC's 400 samples are far above
+    assert 5_000 < BF16_MIN_FLOPS / rollout_flops(tiny, 1, 1) < 20_000
+    assert rollout_flops(big, 400, 1) > 100 * BF16_MIN_FLOPS
