@@ -98,6 +98,9 @@ class BasePlanner(Planner):
         bad = [d for d in self.config.fixed_dims if d >= self.action_dim]
         if bad:
             raise ValueError(f"fixed_dims {bad} out of range for action dim {self.action_dim}")
+        # an absolute time.perf_counter() instant set by the caller for one plan() (a frame's
+        # arrival + its budget); the earlier of it and config.deadline_ms applies
+        self.deadline_at: float | None = None
         self.generator = torch.Generator(device=self.device)
         if self.config.seed is not None:
             self.generator.manual_seed(int(self.config.seed))
@@ -132,16 +135,19 @@ class BasePlanner(Planner):
         return self.project(torch.nan_to_num(ws, nan=0.0))
 
     def iterations(self, n: int, info: dict[str, Any]) -> Iterator[int]:
-        """``range(n)`` under ``config.deadline_ms`` (see PlannerConfig): stops before an
-        iteration expected to end past the deadline. Sets ``info["iterations_done"]`` and
+        """``range(n)`` under ``config.deadline_ms`` (see PlannerConfig) and ``deadline_at``:
+        stops before an iteration expected to end past the earlier of the two. Sets ``info["iterations_done"]`` and
         ``info["deadline_hit"]`` (True when iterations were skipped)."""
-        deadline = self.config.deadline_ms
         t0 = time.perf_counter()
+        ends = [self.deadline_at] if self.deadline_at is not None else []
+        if self.config.deadline_ms is not None:
+            ends.append(t0 + self.config.deadline_ms / 1e3)
+        end = min(ends) if ends else None
         info["deadline_hit"] = False
         for it in range(n):
-            if deadline is not None and it > 0:
-                elapsed = (time.perf_counter() - t0) * 1e3
-                if elapsed + elapsed / it > deadline:
+            if end is not None and it > 0:
+                now = time.perf_counter()
+                if now + (now - t0) / it > end:
                     info["deadline_hit"] = True
                     return
             info["iterations_done"] = it + 1

@@ -203,8 +203,13 @@ class WorldModelPolicy:
         """Back to planning toward the goal passed to ``__call__`` (or ``set_goal``)."""
         self.schedule = None
 
-    def __call__(self, obs: Observation, goal: Observation | None = None) -> np.ndarray:
-        """One control step: the action (A,) float32 within bounds; details in ``last_info``."""
+    def __call__(
+        self, obs: Observation, goal: Observation | None = None, *, deadline: float | None = None
+    ) -> np.ndarray:
+        """One control step: the action (A,) float32 within bounds; details in ``last_info``.
+
+        ``deadline``: a ``time.perf_counter()`` instant (e.g. the frame's arrival + its budget)
+        past which the planner starts no further iteration (see PlannerConfig.deadline_ms)."""
         t0 = time.perf_counter()
         with torch.no_grad():
             latent = self._encode(obs.rgb)
@@ -216,7 +221,11 @@ class WorldModelPolicy:
         target, switched = self._target(goal, now)
         with torch.no_grad():  # the gradient planner re-enables grad around its own rollouts
             energy = current_energy(self.cost, now, target)
-            action, info = self.controller.act(context, target)
+            self.planner.deadline_at = deadline
+            try:
+                action, info = self.controller.act(context, target)
+            finally:
+                self.planner.deadline_at = None
         action = action.detach().to("cpu").float()
         self.actions.append(action.to(self.device))
         out = np.clip(np.nan_to_num(action.numpy(), nan=0.0), self.low, self.high)

@@ -180,3 +180,13 @@ def test_no_deadline_runs_every_iteration(name: str) -> None:
 def test_deadline_must_be_positive() -> None:
     with pytest.raises(ValueError, match="deadline_ms"):
         planner_config("cem", deadline_ms=0)
+
+
+def test_an_absolute_deadline_from_the_caller_wins_when_earlier() -> None:
+    import time
+
+    rollout = SlowPointMass(0.02)
+    planner = _planner("cem", rollout, iterations=20, deadline_ms=1000.0)
+    planner.deadline_at = time.perf_counter() + 0.05  # e.g. a frame's arrival + its budget
+    result = planner.plan(START, goal())
+    assert rollout.calls <= 3 and result.info["deadline_hit"] is True
