@@ -157,6 +157,7 @@ def _pipeline(src: dict, pipe: dict, duration: float, before: dict) -> dict:
         if "trajectory_s" in f and "step_ms" in f
     ]
     steps = [f["step_ms"] / 1e3 for f in pipe["by_frame"].values() if "step_ms" in f]
+    waits = [f["wait_ms"] / 1e3 for f in pipe["by_frame"].values() if "wait_ms" in f]
     dropped = {k: v - before.get(k, 0) for k, v in pipe["planner_dropped"].items()}
     return {
         "camera_to_image_arrival": _stats(lat["image"]),
@@ -164,6 +165,7 @@ def _pipeline(src: dict, pipe: dict, duration: float, before: dict) -> dict:
         "camera_to_joint_trajectory": _stats(lat["trajectory"]),
         "overhead_ms": _stats(overhead),
         "planner_step": _stats(steps),
+        "planner_wait": _stats(waits),  # arrival in planner_node -> its planning thread starts
         "achieved_control_rate_hz": round(len(lat["action"]) / duration, 3),
         "frames_published": src["published"],
         "frames_planned_on": pipe["frames_planned_on"],

@@ -89,7 +89,9 @@ def measure(node: Node, duration: float) -> dict:
                 continue
             kv = {v.key: v.value for v in status.values}
             if "camera_stamp" in kv and "step_ms" in kv:
-                by_frame.setdefault(kv["camera_stamp"], {})["step_ms"] = float(kv["step_ms"])
+                frame = by_frame.setdefault(kv["camera_stamp"], {})
+                frame["step_ms"] = float(kv["step_ms"])
+                frame["wait_ms"] = float(kv.get("wait_ms", "nan"))
             for key in ("dropped_while_planning", "dropped_past_deadline"):
                 if key in kv:
                     dropped[key] = int(kv[key])

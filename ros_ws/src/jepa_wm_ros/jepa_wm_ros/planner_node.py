@@ -228,6 +228,7 @@ class PlannerNode(LifecycleNode):
         """Plan on frame ``rgb`` (received at perf_counter ``arrival``) and publish the action."""
         from hardware.interfaces import Observation
 
+        start = time.perf_counter()
         if self.log_waiting():
             return
         deadline = self.deadline_s()
@@ -244,6 +245,7 @@ class PlannerNode(LifecycleNode):
             obs = Observation(rgb=rgb, state=state, timestamp=stamp_sec(stamp))
             action = self.policy(obs, None, deadline=end)
             info = dict(self.policy.last_info)
+        info["wait_ms"] = (start - arrival) * 1e3  # frame arrival -> planning thread on it
         self.action_pub.publish(vector_msg(self.action_names, action, stamp))
         if self.steps > 0:  # the first step also encodes the goal and warms up
             per = info["step_ms"] / 1e3 / max(1, int(info.get("iterations_done", 1)))
@@ -256,6 +258,7 @@ class PlannerNode(LifecycleNode):
         values = {
             "plan_ms": info.get("plan_ms", info.get("step_ms", 0.0)),
             "step_ms": info.get("step_ms", 0.0),
+            "wait_ms": info.get("wait_ms", 0.0),
             "energy": info.get("energy", 0.0),
             "goal": self.goal_id,
             "step": self.steps,
