@@ -11,10 +11,13 @@ Trains nothing (random weights time the same as trained ones). In one run, on ``
 3. the ladder: ``bench planner --preset P --device D`` for tiny, small, base and vjepa2-ac, at
    V-JEPA 2-AC's budget and ours, next to eager fp32; ``tiny``/``small`` also at 300 samples
    (the target: >= 200 MPC steps/s).
+4. reductions: seconds per action of ``vjepa2-ac`` under the budget reductions the planner
+   offers (fewer iterations, fewer samples with warm starts, iCEM, pooled patch tokens). Their
+   cost in action recovery needs a trained ``small`` model and is not measured here.
 
 Writes ``gpu_table.json`` and ``gpu_table.md`` (the README's table) into ``--out``.
 
-Usage (on a GPU host; about 5 minutes on an H200)::
+Usage (on a GPU host; estimated 3-5 minutes on an H200, never run yet)::
 
     python -m jepa_wm.bench.gpu_table --device cuda --out artifacts/gpu_table
 """
@@ -156,6 +159,67 @@ def ladder(device: torch.device) -> dict[str, Any]:
     return rows
 
 
+# Below V-JEPA 2-AC's compute floor only fewer FLOPs help: the budget reductions the planner
+# offers, each as (planner, overrides, pool_grid of the encoder or None for the preset's).
+REDUCTIONS: dict[str, tuple[str, dict[str, Any], int | None]] = {
+    "cem 400 x 10 (V-JEPA 2-AC)": ("cem", {"samples": 400, "iterations": 10, "topk": 10}, None),
+    "cem 400 x 3": ("cem", {"samples": 400, "iterations": 3, "topk": 10}, None),
+    "cem 100 x 10, warm start": ("cem", {"samples": 100, "iterations": 10, "topk": 10}, None),
+    "icem 400 x 10 (population / 1.25 per iteration)": (
+        "icem",
+        {"samples": 400, "iterations": 10, "topk": 10},
+        None,
+    ),
+    "cem 400 x 10, patches pooled to 8 x 8": (
+        "cem",
+        {"samples": 400, "iterations": 10, "topk": 10},
+        8,
+    ),
+}
+
+
+def reductions(
+    device: torch.device, preset: str = "vjepa2-ac", scale: float = 1.0, steps: int = 2
+) -> dict[str, Any]:
+    """Seconds per action of ``preset`` (horizon 2) under each of REDUCTIONS; the policy keeps
+    its warm start across the timed steps. ``scale`` shrinks every sample count (CPU checks)."""
+    import dataclasses
+
+    from jepa_wm.app.policy import WorldModelPolicy
+    from jepa_wm.bench.planner import _bounds, _observations
+    from jepa_wm.models.config import model_config
+    from jepa_wm.models.world_model import JepaWorldModel
+
+    out: dict[str, Any] = {"preset": preset, "horizon": 2, "scale": scale}
+    for name, (planner, over, pool) in REDUCTIONS.items():
+        cfg = model_config(preset)
+        if pool is not None:
+            cfg = dataclasses.replace(cfg, encoder=dataclasses.replace(cfg.encoder, pool_grid=pool))
+        torch.manual_seed(0)
+        model = JepaWorldModel(cfg).to(device).eval()
+        over = {**over, "seed": 0, "samples": max(2, int(over["samples"] * scale))}
+        over["topk"] = min(over["topk"], over["samples"])
+        low, high = _bounds(model)
+        pol = WorldModelPolicy(model, planner, over, device, low, high, horizon=2)
+        obs = _observations(model, steps + 2)
+        pol(obs[0], obs[-1])  # warm-up (and CUDA graph capture)
+        ms, rollouts = [], []
+        for o in obs[1 : steps + 1]:
+            t0 = time.perf_counter()
+            pol(o, obs[-1])
+            ms.append((time.perf_counter() - t0) * 1e3)
+            rollouts.append(pol.last_info["rollouts"])
+        out[name] = {
+            "s_per_action_p50": statistics.median(ms) / 1e3,
+            "rollouts_per_action": statistics.fmean(rollouts),
+            "tokens_per_frame": model.num_tokens + model.predictor.prefix,
+        }
+        del pol, model
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+    return out
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The README table: ms per MPC step, steps/s, FLOP/s share of peak, vs eager fp32."""
     lines = [
@@ -187,6 +251,16 @@ def markdown(report: dict[str, Any]) -> str:
         f"{h['naive_eager']['ms_per_plan_p50']:.1f} ms per plan "
         f"({h['graphed_cached_over_naive']:.2f}x).",
     ]
+    red = report.get("reductions")
+    if red:
+        lines += ["", f"Budget reductions ({red['preset']}, horizon 2): seconds per action", ""]
+        lines += ["| reduction | s/action | rollouts/action | tokens/frame |", "|---|---|---|---|"]
+        for name, row in red.items():
+            if isinstance(row, dict):
+                lines.append(
+                    f"| {name} | {row['s_per_action_p50']:.3f} | "
+                    f"{row['rollouts_per_action']:.0f} | {row['tokens_per_frame']} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -206,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         "device_name": torch.cuda.get_device_name(device),
         "torch": torch.__version__,
     }
-    for name, fn in (("parity", parity), ("history", history), ("ladder", ladder)):
+    steps = (("parity", parity), ("history", history), ("ladder", ladder))
+    for name, fn in (*steps, ("reductions", reductions)):
         t0 = time.perf_counter()
         report[name] = fn(device)
         print(f"{name}: {time.perf_counter() - t0:.1f} s", flush=True)

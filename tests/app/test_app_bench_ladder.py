@@ -68,3 +68,28 @@ def test_gpu_table_script_refuses_without_cuda_and_renders_a_cpu_report(
     text = gpu_table.markdown(report)
     assert "| tiny | vjepa2-ac: 4 x 1 x 2 |" in text and "| tiny | ours: 4 x 1 x 1 |" in text
     assert "(4.00x)" in text
+
+
+def test_gpu_table_reductions_run_small_on_a_cpu() -> None:
+    from jepa_wm.bench import gpu_table
+
+    out = gpu_table.reductions(torch.device("cpu"), preset="tiny", scale=0.02, steps=1)
+    rows = {k: v for k, v in out.items() if isinstance(v, dict)}
+    assert set(rows) == set(gpu_table.REDUCTIONS)
+    full = rows["cem 400 x 10 (V-JEPA 2-AC)"]
+    assert full["rollouts_per_action"] == 8 * 10  # 400 x 0.02 samples, 10 iterations
+    assert rows["cem 400 x 3"]["rollouts_per_action"] == 8 * 3
+    assert rows["icem 400 x 10 (population / 1.25 per iteration)"]["rollouts_per_action"] <= 80
+    assert rows["cem 400 x 10, patches pooled to 8 x 8"]["tokens_per_frame"] == 66
+    assert full["tokens_per_frame"] == 18 and full["s_per_action_p50"] > 0
+    assert "| cem 400 x 3 |" in gpu_table.markdown(
+        {"date": "d", "device_name": "cpu", "ladder": {}, "history": _HIST, "reductions": out}
+    )
+
+
+_HIST = {
+    "cached_graphed": {"ms_per_plan_p50": 1.0},
+    "cached_eager": {"ms_per_plan_p50": 2.0},
+    "naive_eager": {"ms_per_plan_p50": 4.0},
+    "graphed_cached_over_naive": 4.0,
+}
