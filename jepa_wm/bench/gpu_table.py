@@ -55,15 +55,22 @@ def _context(model: Any, frames: int, device: torch.device) -> Any:
     return lat, st, past
 
 
+PARITY_CASES = (  # (preset, context frames, samples, horizon, tolerance)
+    ("tiny", 1, 100, 1, 1e-4),
+    ("small", 4, 100, 3, 1e-4),
+    ("vjepa2-ac", 1, 400, 2, BF16_TOL),
+)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 @torch.no_grad()
-def parity(device: torch.device) -> dict[str, Any]:
+def parity(device: torch.device, cases: tuple = PARITY_CASES) -> dict[str, Any]:
     """Max |fast - eager| per backend and preset; raises if one is past its tolerance."""
     out: dict[str, Any] = {}
-    cases = (
-        ("tiny", 1, 100, 1, 1e-4),
-        ("small", 4, 100, 3, 1e-4),
-        ("vjepa2-ac", 1, 400, 2, BF16_TOL),
-    )
     for preset, frames, n, h, tol in cases:
         model = _random_preset(preset, device)
         for p in model.predictor.parameters():  # residual heads start at zero: make them act
@@ -96,23 +103,26 @@ def parity(device: torch.device) -> dict[str, Any]:
             if not err <= PARITY_ATOL * 10:
                 raise SystemExit(f"parity failed: {name} {preset} differs by {err:.3g}")
         del model
-        torch.cuda.empty_cache()
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
     return out
 
 
 @torch.no_grad()
-def history(device: torch.device) -> dict[str, Any]:
+def history(
+    device: torch.device, plans: int = 20, preset: str = "small", samples: int = 100
+) -> dict[str, Any]:
     """CEM (100 x 2, horizon 3, 4-frame context of ``small``): graphed cached vs eager naive."""
     from planners.costs import make_cost
     from planners.interfaces import Goal, Prediction
     from planners.registry import make_planner
 
-    model = _random_preset("small", device)
+    model = _random_preset(preset, device)
     lat, st, past = _context(model, 4, device)
     goal = Goal(latent=lat[0, -1])
     fast = GraphedRollout(model, device)
     low, high = -0.05 * torch.ones(model.action_dim), 0.05 * torch.ones(model.action_dim)
-    budget = {"samples": 100, "iterations": 2, "topk": 10, "seed": 0}
+    budget = {"samples": samples, "iterations": 2, "topk": min(10, samples), "seed": 0}
     variants = {
         "cached_graphed": (
             lambda c, a: Prediction(*fast(c, a)),
@@ -127,15 +137,15 @@ def history(device: torch.device) -> dict[str, Any]:
             lambda: (lat, st, past),
         ),
     }
-    out: dict[str, Any] = {"preset": "small", "context": 4, "horizon": 3, **budget}
+    out: dict[str, Any] = {"preset": preset, "context": 4, "horizon": 3, **budget}
     for name, (rollout, context) in variants.items():
         planner = make_planner("cem", rollout, make_cost(), low, high, 3, device, **budget)
         ms = []
-        for i in range(23):
-            torch.cuda.synchronize(device)
+        for i in range(plans + 3):
+            _sync(device)
             t0 = time.perf_counter()
             planner.plan(context(), goal)
-            torch.cuda.synchronize(device)
+            _sync(device)
             if i >= 3:
                 ms.append((time.perf_counter() - t0) * 1e3)
         out[name] = {"ms_per_plan_p50": statistics.median(ms)}
