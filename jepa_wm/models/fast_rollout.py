@@ -132,7 +132,9 @@ class GraphedRollout:
 
     def _autocast(self, samples: int, horizon: int) -> contextlib.AbstractContextManager:
         if self.uses_bf16(samples, horizon):
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+            # no weight-cast cache: a cache entry made during capture is freed when autocast
+            # exits, while the graph keeps reading it (torch's CUDA-graph notes)
+            return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
         return contextlib.nullcontext()
 
     def _capture(self, ctx: Context, actions: torch.Tensor) -> _Captured:
