@@ -2,7 +2,8 @@
 
 Every planner runs at the same budget (samples x iterations x horizon) through the full
 WorldModelPolicy step (encode, context, plan). In the same run, CEM plans once with the
-KV-cached rollout and once with ``model.rollout_naive`` (no cache: the whole context is re-run
+KV-cached rollout (through the torch backend: a replayed CUDA graph on CUDA) and once with
+``model.rollout_naive`` (no cache: the whole context is re-run
 for every rollout step, as V-JEPA 2-AC's reference code does) on a history-context config
 (context >= 4 frames, horizon >= 3), and reports the speed-up. Model FLOPs per plan are
 counted with ``torch.utils.flop_counter.FlopCounterMode``; FLOP/s = FLOPs / plan time.
@@ -164,6 +165,7 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from jepa_wm.models.backends import TorchBackend
     from planners.costs import make_cost
     from planners.interfaces import Goal, Prediction
     from planners.registry import make_planner
@@ -179,7 +181,14 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
     low, high = (torch.from_numpy(b) for b in _bounds(model))
     goal = Goal(latent=goal_lat)
 
+    # timed through the planner's own rollout path (on CUDA a replayed graph of the cached
+    # rollout); FLOPs are counted on eager calls, since a graph replay dispatches no operators
+    backend = TorchBackend(model, device)
+
     def cached_rollout(ctx: Any, actions: torch.Tensor) -> Prediction:
+        return Prediction(*backend.rollout(ctx, actions))
+
+    def cached_eager(ctx: Any, actions: torch.Tensor) -> Prediction:
         return Prediction(*model.rollout(ctx, actions))
 
     def naive_rollout(ctx: Any, actions: torch.Tensor) -> Prediction:
@@ -188,11 +197,11 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
     budget = {"samples": args.samples, "iterations": args.iterations, "seed": 0}
     budget["topk"] = max(1, min(10, args.samples // 10))
     variants = {
-        "cached": (cached_rollout, lambda: model.make_context(lat, st, past)),
-        "naive": (naive_rollout, lambda: (lat, st, past)),
+        "cached": (cached_rollout, cached_eager, lambda: model.make_context(lat, st, past)),
+        "naive": (naive_rollout, naive_rollout, lambda: (lat, st, past)),
     }
     out: dict[str, Any] = {"context_len": c, "horizon": h, **budget}
-    for key, (rollout, context) in variants.items():
+    for key, (rollout, eager, context) in variants.items():
         planner = make_planner("cem", rollout, make_cost(), low, high, h, device, **budget)
         ms, cpu = [], []
         with torch.no_grad():
@@ -202,8 +211,9 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
                 if i >= args.warmup:
                     ms.append((time.perf_counter() - t0) * 1e3)
                     cpu.append((time.process_time() - c0) * 1e3)
+            counted = make_planner("cem", eager, make_cost(), low, high, h, device, **budget)
             with FlopCounterMode(display=False) as counter:
-                planner.plan(context(), goal)
+                counted.plan(context(), goal)
         flops = int(counter.get_total_flops())
         med = statistics.median(ms)
         out[key] = {
