@@ -8,7 +8,9 @@ off). Costs are [N]; NaN costs mark broken samples and are dropped from elite se
 from __future__ import annotations
 
 import dataclasses
+import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -23,14 +25,21 @@ class PlannerConfig:
     fixed_dims: action dimensions held at 0 (clipped into bounds), e.g. the rotation deltas of
         a Franka reach, as V-JEPA 2-AC's CEM does; they are never sampled.
     seed: seed of the planner's own random generator (None: nondeterministic).
+    deadline_ms: anytime planning: a plan call starts another iteration only while it is
+        expected (at the mean iteration time so far) to end within this many ms of the call's
+        start, and returns its best plan so far otherwise; the first iteration always runs.
+        None: every iteration runs. A loaded CPU then lowers plan quality instead of latency.
     """
 
     fixed_dims: tuple[int, ...] = ()
     seed: int | None = None
+    deadline_ms: float | None = None
 
     def __post_init__(self) -> None:
         if any(int(d) < 0 for d in self.fixed_dims):
             raise ValueError(f"fixed_dims must be non-negative indices, got {self.fixed_dims}")
+        if self.deadline_ms is not None and not self.deadline_ms > 0:
+            raise ValueError(f"deadline_ms must be > 0 (or null for none), got {self.deadline_ms}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +98,9 @@ class BasePlanner(Planner):
         bad = [d for d in self.config.fixed_dims if d >= self.action_dim]
         if bad:
             raise ValueError(f"fixed_dims {bad} out of range for action dim {self.action_dim}")
+        # an absolute time.perf_counter() instant set by the caller for one plan() (a frame's
+        # arrival + its budget); the earlier of it and config.deadline_ms applies
+        self.deadline_at: float | None = None
         self.generator = torch.Generator(device=self.device)
         if self.config.seed is not None:
             self.generator.manual_seed(int(self.config.seed))
@@ -121,6 +133,25 @@ class BasePlanner(Planner):
                 f"warm_start has shape {tuple(ws.shape)}, expected {(self.horizon, self.action_dim)}"
             )
         return self.project(torch.nan_to_num(ws, nan=0.0))
+
+    def iterations(self, n: int, info: dict[str, Any]) -> Iterator[int]:
+        """``range(n)`` under ``config.deadline_ms`` (see PlannerConfig) and ``deadline_at``:
+        stops before an iteration expected to end past the earlier of the two. Sets ``info["iterations_done"]`` and
+        ``info["deadline_hit"]`` (True when iterations were skipped)."""
+        t0 = time.perf_counter()
+        ends = [self.deadline_at] if self.deadline_at is not None else []
+        if self.config.deadline_ms is not None:
+            ends.append(t0 + self.config.deadline_ms / 1e3)
+        end = min(ends) if ends else None
+        info["deadline_hit"] = False
+        for it in range(n):
+            if end is not None and it > 0:
+                now = time.perf_counter()
+                if now + (now - t0) / it > end:
+                    info["deadline_hit"] = True
+                    return
+            info["iterations_done"] = it + 1
+            yield it
 
     def randn(self, *shape: int) -> torch.Tensor:
         return torch.randn(*shape, generator=self.generator, device=self.device)

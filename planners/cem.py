@@ -50,7 +50,7 @@ class CEMPlanner(BasePlanner):
         floor = cfg.min_std * self.half_range
         info: dict[str, Any] = {"dropped_nan": 0, "rollouts": 0}
         best_cost, best_plan = float("inf"), mean
-        for _ in range(cfg.iterations):
+        for _ in self.iterations(cfg.iterations, info):
             samples = mean + std * self.randn(cfg.samples, self.horizon, self.action_dim)
             if cfg.include_mean:
                 samples[0] = mean

@@ -58,7 +58,7 @@ class GradientPlanner(BasePlanner):
         self.last_optimizer = opt
         info: dict[str, Any] = {"dropped_nan": 0, "rollouts": 0}
         best_cost, best_plan = float("inf"), self.project(centre + half * u0)
-        for it in range(cfg.iterations):
+        for it in self.iterations(cfg.iterations, info):
             opt.zero_grad(set_to_none=True)
             with torch.enable_grad():  # callers may plan under no_grad (the policy does)
                 actions = self.project(centre + half * u)

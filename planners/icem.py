@@ -81,7 +81,7 @@ class ICEMPlanner(BasePlanner):
         kept_costs = torch.empty(0, device=self.device)
         info: dict[str, Any] = {"dropped_nan": 0, "rollouts": 0, "population": []}
         best_cost, best_plan = float("inf"), mean
-        for it in range(cfg.iterations):
+        for it in self.iterations(cfg.iterations, info):
             n = max(int(cfg.samples / cfg.population_decay**it), min(2 * cfg.topk, cfg.samples))
             noise = colored_noise(
                 cfg.beta, n, self.horizon, self.action_dim, self.generator, self.device

@@ -49,7 +49,7 @@ class MPPIPlanner(BasePlanner):
         sigma = cfg.noise_std * self.half_range
         info: dict[str, Any] = {"dropped_nan": 0, "rollouts": 0}
         best_cost = float("inf")
-        for _ in range(cfg.iterations):
+        for _ in self.iterations(cfg.iterations, info):
             samples = mean + sigma * self.randn(cfg.samples, self.horizon, self.action_dim)
             samples[0] = mean
             samples, costs, n_bad = self.score(context, goal, samples, info)

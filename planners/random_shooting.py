@@ -34,7 +34,7 @@ class RandomShootingPlanner(BasePlanner):
         cfg = self.config
         info: dict[str, Any] = {"dropped_nan": 0, "rollouts": 0}
         best_cost, best_plan = float("inf"), None
-        for _ in range(cfg.iterations):
+        for _ in self.iterations(cfg.iterations, info):
             u = self.rand(cfg.samples, self.horizon, self.action_dim)
             samples = self.action_low + u * (self.action_high - self.action_low)
             if warm_start is not None:

@@ -28,6 +28,7 @@ import torch
 
 from hardware.interfaces import Observation
 from jepa_wm.errors import ConfigError
+from jepa_wm.models.backends import make_backend
 from jepa_wm.models.interfaces import WorldModel
 from planners.costs import CostConfig, make_cost
 from planners.interfaces import Goal, Prediction
@@ -52,7 +53,9 @@ class PolicyConfig:
     execute_steps: actions run per plan; cost / cost_mode / state_weight / state_scale: see
     CostConfig (the state term compares predicted states with the goal's state);
     switch_energy / steps_per_subgoal: subgoal switching (see SubgoalSchedule);
-    goal: what of a goal observation reaches the planner (see GOAL_MODES)."""
+    goal: what of a goal observation reaches the planner (see GOAL_MODES); backend /
+    backend_path: where rollouts run (jepa_wm.models.backends: torch | onnxruntime | tensorrt,
+    and an exported ONNX/engine file or dir, empty to export the checkpoint in memory)."""
 
     planner: str = "cem"
     goal: str = "image+state"
@@ -66,6 +69,8 @@ class PolicyConfig:
     switch_energy: float | None = None
     steps_per_subgoal: int | None = None
     planner_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    backend: str = "torch"
+    backend_path: str = ""
 
     def __post_init__(self) -> None:
         if self.goal not in GOAL_MODES:
@@ -97,6 +102,8 @@ class WorldModelPolicy:
         cost: CostConfig | None = None,
         name: str | None = None,
         goal: str = "image+state",
+        backend: str = "torch",
+        backend_path: str = "",
     ) -> None:
         if action_low is None or action_high is None:
             raise ConfigError("WorldModelPolicy needs action_low and action_high (the robot's)")
@@ -112,6 +119,12 @@ class WorldModelPolicy:
                 f"action bounds have shape {self.low.shape}, the model expects ({model.action_dim},)"
             )
         self.cost = make_cost(cost)
+        if backend != "torch" and planner == "gradient":
+            raise ConfigError(
+                f"the gradient planner differentiates the rollout: it needs backend 'torch', "
+                f"not {backend!r}"
+            )
+        self.backend = make_backend(backend, model, self.device, backend_path or None)
         try:
             self.planner = make_planner(
                 planner,
@@ -164,6 +177,8 @@ class WorldModelPolicy:
             warm_start=cfg.warm_start,
             cost=cost,
             goal=cfg.goal,
+            backend=cfg.backend,
+            backend_path=cfg.backend_path,
         )
 
     # -- the policy interface ------------------------------------------------------------------
@@ -213,8 +228,13 @@ class WorldModelPolicy:
         """Back to planning toward the goal passed to ``__call__`` (or ``set_goal``)."""
         self.schedule = None
 
-    def __call__(self, obs: Observation, goal: Observation | None = None) -> np.ndarray:
-        """One control step: the action (A,) float32 within bounds; details in ``last_info``."""
+    def __call__(
+        self, obs: Observation, goal: Observation | None = None, *, deadline: float | None = None
+    ) -> np.ndarray:
+        """One control step: the action (A,) float32 within bounds; details in ``last_info``.
+
+        ``deadline``: a ``time.perf_counter()`` instant (e.g. the frame's arrival + its budget)
+        past which the planner starts no further iteration (see PlannerConfig.deadline_ms)."""
         t0 = time.perf_counter()
         with torch.no_grad():
             latent = self._encode(obs.rgb)
@@ -226,7 +246,11 @@ class WorldModelPolicy:
         target, switched = self._target(goal, now)
         with torch.no_grad():  # the gradient planner re-enables grad around its own rollouts
             energy = current_energy(self.cost, now, target)
-            action, info = self.controller.act(context, target)
+            self.planner.deadline_at = deadline
+            try:
+                action, info = self.controller.act(context, target)
+            finally:
+                self.planner.deadline_at = None
         action = action.detach().to("cpu").float()
         self.actions.append(action.to(self.device))
         out = np.clip(np.nan_to_num(action.numpy(), nan=0.0), self.low, self.high)
@@ -261,7 +285,7 @@ class WorldModelPolicy:
         else:
             acts = torch.zeros(1, 0, self.model.action_dim, device=self.device)
         with torch.no_grad():
-            return self.model.make_context(lat, st, acts)
+            return self.backend.make_context(lat, st, acts)
 
     def _target(self, goal: Observation | None, now: Prediction) -> tuple[Goal, bool]:
         """The goal to plan toward this step; advances the subgoal schedule."""
@@ -280,5 +304,5 @@ class WorldModelPolicy:
 
     def _rollout(self, context: Any, actions: torch.Tensor) -> Prediction:
         """The planner's RolloutFn over the model: actions [N, H, A] -> Prediction."""
-        latents, states = self.model.rollout(context, actions)
+        latents, states = self.backend.rollout(context, actions)
         return Prediction(latents=latents, states=states)

@@ -2,15 +2,20 @@
 
 Every planner runs at the same budget (samples x iterations x horizon) through the full
 WorldModelPolicy step (encode, context, plan). In the same run, CEM plans once with the
-KV-cached rollout and once with ``model.rollout_naive`` (no cache: the whole context is re-run
+KV-cached rollout (through the torch backend: a replayed CUDA graph on CUDA) and once with
+``model.rollout_naive`` (no cache: the whole context is re-run
 for every rollout step, as V-JEPA 2-AC's reference code does) on a history-context config
 (context >= 4 frames, horizon >= 3), and reports the speed-up. Model FLOPs per plan are
 counted with ``torch.utils.flop_counter.FlopCounterMode``; FLOP/s = FLOPs / plan time.
+
+With ``--preset P`` it instead times one preset of the size ladder at V-JEPA 2-AC's CEM budget
+and ours, next to eager fp32 (``jepa_wm.bench.ladder``).
 
 Example::
 
     jepa-wm bench planner --checkpoint runs/reach --json
     jepa-wm bench planner              # a randomly initialised tiny model, so it always runs
+    jepa-wm bench planner --preset small --device cuda --json
 """
 
 from __future__ import annotations
@@ -25,11 +30,18 @@ PLANNERS = ("cem", "icem", "mppi", "gradient", "random")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", default=None, help="default: random tiny model")
+    parser.add_argument(
+        "--preset", default=None, help="time this size preset (random weights) at both budgets"
+    )
+    parser.add_argument(
+        "--backend", default="torch", help="rollout backend: torch | onnxruntime | tensorrt"
+    )
     parser.add_argument("--planners", nargs="+", default=list(PLANNERS), choices=PLANNERS)
-    # defaults = the tuned closed-loop config (jepa_wm.app.mpc_eval.ENV_DEFAULTS, Franka)
-    parser.add_argument("--samples", type=int, default=100, help="samples per iteration")
-    parser.add_argument("--iterations", type=int, default=2, help="planner iterations")
-    parser.add_argument("--horizon", type=int, default=1, help="horizon of the default config")
+    # defaults = the tuned closed-loop config (jepa_wm.app.mpc_eval.ENV_DEFAULTS, Franka);
+    # with --preset they override both budgets of the ladder
+    parser.add_argument("--samples", type=int, default=None, help="samples per iteration (100)")
+    parser.add_argument("--iterations", type=int, default=None, help="planner iterations (2)")
+    parser.add_argument("--horizon", type=int, default=None, help="planning horizon (1)")
     parser.add_argument("--history-context", type=int, default=4, help="C of the cache test")
     parser.add_argument("--history-horizon", type=int, default=3, help="H of the cache test")
     parser.add_argument("--steps", type=int, default=10, help="timed MPC steps per planner")
@@ -63,6 +75,17 @@ def _random_model(action_dim: int, state_dim: int, context_len: int, base: Any =
         cfg = base.config
     pred = dataclasses.replace(cfg.predictor, context_len=context_len)
     return JepaWorldModel(dataclasses.replace(cfg, predictor=pred)).eval()
+
+
+def _random_preset(preset: str, device: Any) -> Any:
+    """A randomly initialised model of size preset ``preset`` (7-D actions and states)."""
+    import torch
+
+    from jepa_wm.models.config import model_config
+    from jepa_wm.models.world_model import JepaWorldModel
+
+    torch.manual_seed(0)
+    return JepaWorldModel(model_config(preset)).to(device).eval()
 
 
 def bench_model(checkpoint: str | None, device: Any) -> tuple[Any, str]:
@@ -111,8 +134,9 @@ def _policy_step_timing(model: Any, name: str, args: argparse.Namespace, device:
     if name in ("cem", "icem"):
         overrides["topk"] = max(1, min(10, args.samples // 10))
     pol = WorldModelPolicy(
-        model, name, overrides, device, low, high, horizon=args.horizon, name=name
-    )
+        model, name, overrides, device, low, high, horizon=args.horizon, name=name,
+        backend="torch" if name == "gradient" else args.backend,
+    )  # fmt: skip
     obs = _observations(model, args.warmup + args.steps + 1)
     goal = obs[-1]
     step_ms, cpu_ms, plan_ms, rollouts = [], [], [], []
@@ -141,6 +165,7 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from jepa_wm.models.backends import TorchBackend
     from planners.costs import make_cost
     from planners.interfaces import Goal, Prediction
     from planners.registry import make_planner
@@ -156,7 +181,14 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
     low, high = (torch.from_numpy(b) for b in _bounds(model))
     goal = Goal(latent=goal_lat)
 
+    # timed through the planner's own rollout path (on CUDA a replayed graph of the cached
+    # rollout); FLOPs are counted on eager calls, since a graph replay dispatches no operators
+    backend = TorchBackend(model, device)
+
     def cached_rollout(ctx: Any, actions: torch.Tensor) -> Prediction:
+        return Prediction(*backend.rollout(ctx, actions))
+
+    def cached_eager(ctx: Any, actions: torch.Tensor) -> Prediction:
         return Prediction(*model.rollout(ctx, actions))
 
     def naive_rollout(ctx: Any, actions: torch.Tensor) -> Prediction:
@@ -165,11 +197,11 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
     budget = {"samples": args.samples, "iterations": args.iterations, "seed": 0}
     budget["topk"] = max(1, min(10, args.samples // 10))
     variants = {
-        "cached": (cached_rollout, lambda: model.make_context(lat, st, past)),
-        "naive": (naive_rollout, lambda: (lat, st, past)),
+        "cached": (cached_rollout, cached_eager, lambda: model.make_context(lat, st, past)),
+        "naive": (naive_rollout, naive_rollout, lambda: (lat, st, past)),
     }
     out: dict[str, Any] = {"context_len": c, "horizon": h, **budget}
-    for key, (rollout, context) in variants.items():
+    for key, (rollout, eager, context) in variants.items():
         planner = make_planner("cem", rollout, make_cost(), low, high, h, device, **budget)
         ms, cpu = [], []
         with torch.no_grad():
@@ -179,8 +211,9 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
                 if i >= args.warmup:
                     ms.append((time.perf_counter() - t0) * 1e3)
                     cpu.append((time.process_time() - c0) * 1e3)
+            counted = make_planner("cem", eager, make_cost(), low, high, h, device, **budget)
             with FlopCounterMode(display=False) as counter:
-                planner.plan(context(), goal)
+                counted.plan(context(), goal)
         flops = int(counter.get_total_flops())
         med = statistics.median(ms)
         out[key] = {
@@ -199,13 +232,27 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
 def run(args: argparse.Namespace) -> dict:
     import torch
 
+    from jepa_wm.errors import ConfigError
+
     torch.set_num_threads(max(1, int(args.threads)))
+    if args.preset is not None:
+        if args.checkpoint:
+            raise ConfigError("--preset times random weights: give it or --checkpoint, not both")
+        from jepa_wm.bench.ladder import run_ladder
+        from jepa_wm.models.config import preset_dict
+
+        preset_dict(args.preset)  # an unknown name is one line listing the valid ones
+        return run_ladder(args)
+    for key, default in (("samples", 100), ("iterations", 2), ("horizon", 1)):
+        if getattr(args, key) is None:
+            setattr(args, key, default)
     device = args.device
     model, source = bench_model(args.checkpoint, device)
     report: dict[str, Any] = {
         "model": source,
         "model_context_len": model.context_len,
         "threads": torch.get_num_threads(),
+        "backend": args.backend,
         "budget": {"samples": args.samples, "iterations": args.iterations, "horizon": args.horizon},
         "planners": {},
     }

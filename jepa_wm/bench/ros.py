@@ -1,14 +1,18 @@
 """``jepa-wm bench ros``: camera-to-command latency of the real nodes over loopback DDS.
 
-Two runs, each with real processes on a private ROS domain (discovery on localhost only):
+Three runs, each with real processes on a private ROS domain (discovery on localhost only):
 
 1. floor: raw rclpy image pub/sub (bench_probe source -> bench_probe measure);
 2. pipeline: bench_probe source (camera + joint states + goal) -> planner_node (world model +
-   CEM) -> arm_adapter (IK, limits) -> bench_probe measure.
+   CEM, planning on frame arrival under the planner config's deadline, ``--deadline-ms``) ->
+   arm_adapter (IK, limits) -> bench_probe measure;
+3. the same pipeline while ``--load-procs`` busy-looping processes compete for the CPU.
 
 Reports p50/p95 latency from a frame's header stamp to (a) its arrival, (b) the planner action
-computed from it, (c) the adapter's joint trajectory; the achieved control rate; and frames lost
-(raw) or never planned on (pipeline: by design when the camera outpaces the planner).
+computed from it, (c) the adapter's joint trajectory; ``overhead_ms``: (c) minus that frame's
+planner step time (encode + plan, from the planner's diagnostics), i.e. what the ROS loop adds;
+the achieved control rate; and frames lost (raw) or never planned on (pipeline: by design when
+the camera outpaces the planner; the planner's own drop counters say why).
 Without ``--checkpoint`` a random tiny model is used (latency does not depend on the weights).
 """
 
@@ -35,9 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds measured per run")
     parser.add_argument("--camera-rate", type=float, default=20.0, help="camera frames per second")
     parser.add_argument("--frame", default="64x64", help="camera frame WIDTHxHEIGHT (rgb8)")
-    parser.add_argument("--planner-rate", type=float, default=5.0, help="planner timer rate (Hz)")
     parser.add_argument("--checkpoint", default="", help="model run dir (default: random tiny)")
     parser.add_argument("--planner-config", default=str(ROOT / "launch/params/planner_grasp.yaml"))
+    parser.add_argument(
+        "--deadline-ms", type=float, default=100.0,
+        help="planner deadline from frame arrival (planner_overrides.deadline_ms); 0: none",
+    )  # fmt: skip
+    parser.add_argument(
+        "--load-procs", type=int, default=2, help="busy-looping processes in the contended case"
+    )
 
 
 def _env() -> dict[str, str]:
@@ -119,53 +129,94 @@ def _random_checkpoint(out: Path) -> str:
     return str(save_checkpoint(JepaWorldModel(model_config("tiny")), out))
 
 
+def _planner_config(args: argparse.Namespace, out: Path) -> str:
+    """The planner config file with ``--deadline-ms`` set as its planner's deadline_ms."""
+    import yaml
+
+    from jepa_wm.config import read_yaml
+
+    data = read_yaml(args.planner_config)
+    over = dict(data.get("planner_overrides") or {})
+    over["deadline_ms"] = float(args.deadline_ms) if args.deadline_ms > 0 else None
+    data["planner_overrides"] = over
+    out.write_text(yaml.safe_dump(data))
+    return str(out)
+
+
+def _load(n: int) -> list[subprocess.Popen]:
+    """``n`` processes that each keep one core busy (the contended case)."""
+    spin = "import time\nend = time.monotonic() + 600\nwhile time.monotonic() < end: pass\n"
+    return [
+        subprocess.Popen([sys.executable, "-c", spin], start_new_session=True) for _ in range(n)
+    ]
+
+
+def _pipeline(src: dict, pipe: dict, duration: float, before: dict) -> dict:
+    lat = pipe["latency_s"]
+    overhead = [
+        f["trajectory_s"] - f["step_ms"] / 1e3
+        for f in pipe["by_frame"].values()
+        if "trajectory_s" in f and "step_ms" in f
+    ]
+    steps = [f["step_ms"] / 1e3 for f in pipe["by_frame"].values() if "step_ms" in f]
+    waits = [f["wait_ms"] / 1e3 for f in pipe["by_frame"].values() if "wait_ms" in f]
+    dropped = {k: v - before.get(k, 0) for k, v in pipe["planner_dropped"].items()}
+    return {
+        "camera_to_image_arrival": _stats(lat["image"]),
+        "camera_to_planner_action": _stats(lat["action"]),
+        "camera_to_joint_trajectory": _stats(lat["trajectory"]),
+        "overhead_ms": _stats(overhead),
+        "planner_step": _stats(steps),
+        "planner_wait": _stats(waits),  # arrival in planner_node -> its planning thread starts
+        "achieved_control_rate_hz": round(len(lat["action"]) / duration, 3),
+        "frames_published": src["published"],
+        "frames_planned_on": pipe["frames_planned_on"],
+        "frames_not_planned_on": src["published"] - pipe["frames_planned_on"],
+        "planner_dropped": dropped,
+    }
+
+
 def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench_ros_") as tmp:
         ckpt = args.checkpoint or _random_checkpoint(Path(tmp) / "model")
+        conf = _planner_config(args, Path(tmp) / "planner.yaml")
         env = _env()
         raw_src, raw = _pair(env, args, settle=6.0, subscribers=1)  # same settle as the pipeline
-        nodes = [
-            _node(
-                "planner_node",
-                [
-                    "--ros-args",
-                    "-p",
-                    f"checkpoint:={ckpt}",
-                    "-p",
-                    f"planner_config:={args.planner_config}",
-                    "-p",
-                    f"rate_hz:={args.planner_rate}",
-                ],
-                env,
-            ),
-            _node("arm_adapter_node", [], env),
-        ]
+        params = [f"checkpoint:={ckpt}", f"planner_config:={conf}"]
+        ros_args = ["--ros-args"] + [x for p in params for x in ("-p", p)]
+        nodes = [_node("planner_node", ros_args, env), _node("arm_adapter_node", [], env)]
         try:
             pipe_src, pipe = _pair(env, args, settle=6.0, subscribers=2)  # measure + planner
+            load = _load(args.load_procs)
+            try:
+                busy_src, busy = _pair(env, args, settle=1.0, subscribers=2)
+            finally:
+                _stop(load)
         finally:
             _stop(nodes)
-    lat = pipe["latency_s"]
-    actions = len(lat["action"])
-    return {
+    report = {
         "bench": "ros",
         "camera_rate_hz": args.camera_rate,
         "camera_frame": getattr(args, "frame", "64x64"),
-        "planner_rate_hz": args.planner_rate,
+        "deadline_ms": args.deadline_ms if args.deadline_ms > 0 else None,
         "duration_s": args.duration,
         "checkpoint": args.checkpoint or "random tiny model",
+        "cpu_count": os.cpu_count(),
         "baseline_raw_rclpy_image": {
             "latency": _stats(raw["latency_s"]["image"]),
             "frames_published": raw_src["published"],
             "frames_received": len(raw["latency_s"]["image"]),
             "dropped_frames": raw_src["published"] - len(raw["latency_s"]["image"]),
         },
-        "pipeline": {
-            "camera_to_image_arrival": _stats(lat["image"]),
-            "camera_to_planner_action": _stats(lat["action"]),
-            "camera_to_joint_trajectory": _stats(lat["trajectory"]),
-            "achieved_control_rate_hz": round(actions / args.duration, 3),
-            "frames_published": pipe_src["published"],
-            "frames_planned_on": pipe["frames_planned_on"],
-            "frames_not_planned_on": pipe_src["published"] - pipe["frames_planned_on"],
+        "pipeline": _pipeline(pipe_src, pipe, args.duration, {}),
+        "contended": {
+            "load_procs": args.load_procs,
+            **_pipeline(busy_src, busy, args.duration, pipe["planner_dropped"]),
         },
     }
+    if report["deadline_ms"] is not None:
+        p95 = report["contended"]["camera_to_joint_trajectory"].get("p95_ms")
+        report["contended"]["p95_within_deadline_plus_5ms"] = (
+            p95 is not None and p95 <= report["deadline_ms"] + 5.0
+        )
+    return report

@@ -53,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--video-episodes", type=int, nargs="+", default=[0], help="episode indices to film"
     )
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument(
+        "--backend", default=None,
+        help="where rollouts run: torch | onnxruntime | tensorrt (default: the planner config's)",
+    )  # fmt: skip
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument(
         "--workers", type=int, default=1,
@@ -77,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     cfg = load_policy_config(
         args.planner_config, args.planner, None if args.no_env_defaults else args.env,
-        horizon=args.horizon, goal=args.goal,
+        horizon=args.horizon, goal=args.goal, backend=args.backend,
     )  # fmt: skip
     model = load_world_model(args.checkpoint, device=args.device)
     subgoals = {"auto": None, "on": True, "off": False}[args.subgoals]

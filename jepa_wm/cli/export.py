@@ -27,17 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import importlib.util
-
-    from jepa_wm.errors import JepaWmError
+    from jepa_wm.models.backends import require_tensorrt
     from jepa_wm.models.checkpoint import load_world_model
     from jepa_wm.models.export import build_tensorrt, export_onnx, onnx_parity
 
-    if args.backend == "tensorrt" and importlib.util.find_spec("tensorrt") is None:
-        raise JepaWmError(
-            "TensorRT backend unavailable: the 'tensorrt' Python package is not importable here "
-            "(it needs an NVIDIA GPU host); use --backend onnx"
-        )
+    if args.backend == "tensorrt":
+        require_tensorrt()  # before exporting anything
     model = load_world_model(args.checkpoint, device="cpu")
     info = export_onnx(model, args.out)
     if not args.no_verify:

@@ -1,7 +1,10 @@
-"""World-model configs: frozen dataclasses with size presets (``tiny``, ``small``, ``base``).
+"""World-model configs: frozen dataclasses with size presets (the ladder ``tiny`` .. ``vjepa2-ac``).
 
 ``tiny`` trains on two CPU cores in minutes (conv encoder, 64 px, 16 pooled tokens of D=32,
 Markov predictor of width 64). ``small``/``base`` use a ViT encoder and are meant for GPUs.
+``vjepa2-ac`` has V-JEPA 2-AC's predictor (width 1024, 24 layers, 16 heads: ~300M parameters;
+256 patch tokens per frame, so a block is 258 tokens); its encoder is a smaller ViT than
+V-JEPA 2's ViT-g (256 px, 16 px patches), since planning time is the predictor's.
 """
 
 from __future__ import annotations
@@ -137,6 +140,18 @@ _PRESETS: dict[str, dict[str, Any]] = {
             "pool_grid": 14,
         },
         "predictor": {"dim": 384, "depth": 12, "heads": 12, "context_len": 8},
+    },
+    "vjepa2-ac": {
+        "encoder": {
+            "kind": "vit",
+            "image_size": 256,
+            "dim": 384,
+            "patch_size": 16,
+            "depth": 6,
+            "heads": 6,
+            "pool_grid": 16,
+        },
+        "predictor": {"dim": 1024, "depth": 24, "heads": 16, "context_len": 8},
     },
 }
 PRESET_NAMES = tuple(_PRESETS)

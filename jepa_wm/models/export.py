@@ -5,13 +5,15 @@ Two graphs, each with a dynamic batch axis:
 * ``encoder.onnx``: rgb uint8 [B, S, S, 3] (S = image_size) -> latents [B, P, D] (layer-normed)
 * ``predictor_step.onnx``: latents [N, C, P, D], states [N, C, S], actions [N, C, A] (raw units)
   -> next_latents [N, P, D], next_states [N, S] (raw units): the prediction after the last
-  of the C context steps, i.e. one uncached step of ``rollout_naive``.
+  of the C context steps, i.e. one uncached step of ``rollout_naive``. C is a dynamic axis, so
+  the onnxruntime rollout backend (``jepa_wm.models.backends``) runs every step with one file.
 
 The TorchScript-based exporter (``dynamo=False``) is used: it needs no extra packages.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from pathlib import Path
@@ -69,37 +71,50 @@ def example_inputs(model: JepaWorldModel, batch: int = 2) -> dict[str, tuple[tor
     return {"encoder": (rgb,), "predictor_step": (lat, states, actions)}
 
 
+GRAPH_IO = {
+    "encoder": (["rgb"], ["latents"]),
+    "predictor_step": (["latents", "states", "actions"], ["next_latents", "next_states"]),
+}
+
+
+def _graph(model: JepaWorldModel, name: str) -> nn.Module:
+    return EncoderGraph(model) if name == "encoder" else PredictorStepGraph(model)
+
+
+def export_graph(model: JepaWorldModel, name: str, f: str | Path | io.BytesIO) -> None:
+    """Write graph ``name`` ("encoder" | "predictor_step") of a CPU model to a path or buffer.
+
+    Every input and output has a dynamic batch axis; the predictor step's inputs also have a
+    dynamic time axis ("steps"), so one file serves any context length and rollout step.
+    """
+    ins, outs = GRAPH_IO[name]
+    axes = {n: {0: "batch"} for n in ins + outs}
+    if name == "predictor_step":  # any context length: the rollout grows it step by step
+        axes.update({n: {0: "batch", 1: "steps"} for n in ins})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notices
+        torch.onnx.export(
+            _graph(model, name),
+            example_inputs(model)[name],
+            f if isinstance(f, io.BytesIO) else str(f),
+            input_names=ins,
+            output_names=outs,
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
 def export_onnx(model: JepaWorldModel, out_dir: str | Path) -> dict[str, Any]:
     """Write encoder.onnx + predictor_step.onnx + export.json into ``out_dir``; returns the JSON."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model = model.cpu().eval()
-    ex = example_inputs(model)
-    specs = {
-        "encoder": (EncoderGraph(model), ["rgb"], ["latents"]),
-        "predictor_step": (
-            PredictorStepGraph(model),
-            ["latents", "states", "actions"],
-            ["next_latents", "next_states"],
-        ),
-    }
-    for name, (module, ins, outs) in specs.items():
-        axes = {n: {0: "batch"} for n in ins + outs}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notices
-            torch.onnx.export(
-                module,
-                ex[name],
-                str(out / f"{name}.onnx"),
-                input_names=ins,
-                output_names=outs,
-                dynamic_axes=axes,
-                opset_version=OPSET,
-                dynamo=False,
-            )
+    for name in GRAPH_IO:
+        export_graph(model, name, out / f"{name}.onnx")
     info = {
         "opset": OPSET,
-        "files": {k: f"{k}.onnx" for k in specs},
+        "files": {k: f"{k}.onnx" for k in GRAPH_IO},
         "image_size": model.image_size,
         "context_len": model.context_len,
         "num_tokens": model.num_tokens,
@@ -136,35 +151,48 @@ def onnx_parity(model: JepaWorldModel, out_dir: str | Path, batch: int = 3) -> d
     return res
 
 
-def build_tensorrt(onnx_dir: str | Path) -> list[Path]:
-    """Build TensorRT engines from the ONNX files (GPU hosts with ``tensorrt`` only)."""
-    try:
-        import tensorrt as trt
-    except ImportError:
-        raise JepaWmError(
-            "TensorRT backend unavailable: the 'tensorrt' Python package is not importable here "
-            "(it needs an NVIDIA GPU host); use --backend onnx"
-        ) from None
+# TensorRT optimisation profile of the dynamic axes: (min, opt, max). Batch covers V-JEPA 2-AC's
+# 400-800 CEM samples; steps cover a context of up to 16 frames plus a 16-step rollout.
+TRT_BATCH = (1, 400, 4096)
+TRT_STEPS = (1, 2, 32)
+
+
+def tensorrt_engine_bytes(onnx: bytes, name: str) -> bytes:
+    """A serialized TensorRT engine of one ONNX graph (GPU hosts with ``tensorrt`` only)."""
+    from jepa_wm.models.backends import require_tensorrt
+
+    require_tensorrt()
+    import tensorrt as trt
+
     logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse(onnx):
+        raise JepaWmError(f"TensorRT could not parse {name}.onnx: {parser.get_error(0)}")
+    config = builder.create_builder_config()
+    profile = builder.create_optimization_profile()
+    for i in range(network.num_inputs):
+        inp = network.get_input(i)
+        shape = list(inp.shape)
+        lo, opt, hi = list(shape), list(shape), list(shape)
+        for axis, (a, b, c) in ((0, TRT_BATCH), (1, TRT_STEPS)):
+            if axis < len(shape) and shape[axis] == -1:
+                lo[axis], opt[axis], hi[axis] = a, b, c
+        profile.set_shape(inp.name, lo, opt, hi)
+    config.add_optimization_profile(profile)
+    blob = builder.build_serialized_network(network, config)
+    if blob is None:
+        raise JepaWmError(f"TensorRT failed to build an engine for {name}.onnx")
+    return bytes(blob)
+
+
+def build_tensorrt(onnx_dir: str | Path) -> list[Path]:
+    """Build ``<name>.engine`` next to each ONNX file (GPU hosts with ``tensorrt`` only)."""
     engines = []
-    for name in ("encoder", "predictor_step"):
-        builder = trt.Builder(logger)
-        network = builder.create_network(0)
-        parser = trt.OnnxParser(network, logger)
-        if not parser.parse((Path(onnx_dir) / f"{name}.onnx").read_bytes()):
-            raise JepaWmError(f"TensorRT could not parse {name}.onnx: {parser.get_error(0)}")
-        config = builder.create_builder_config()
-        profile = builder.create_optimization_profile()
-        for i in range(network.num_inputs):
-            inp = network.get_input(i)
-            shape = list(inp.shape)
-            lo, opt, hi = ([1] + shape[1:]), ([64] + shape[1:]), ([1024] + shape[1:])
-            profile.set_shape(inp.name, lo, opt, hi)
-        config.add_optimization_profile(profile)
-        blob = builder.build_serialized_network(network, config)
-        if blob is None:
-            raise JepaWmError(f"TensorRT failed to build an engine for {name}.onnx")
+    for name in GRAPH_IO:
+        blob = tensorrt_engine_bytes((Path(onnx_dir) / f"{name}.onnx").read_bytes(), name)
         path = Path(onnx_dir) / f"{name}.engine"
-        path.write_bytes(bytes(blob))
+        path.write_bytes(blob)
         engines.append(path)
     return engines

@@ -94,3 +94,14 @@ def test_bad_config_is_a_user_error() -> None:
         WorldModelPolicy.from_config(_model(), PolicyConfig(planner="x"), LOW, HIGH)
     with pytest.raises(ConfigError, match="action bounds"):
         WorldModelPolicy(_model(), "cem", {}, "cpu", LOW[:3], HIGH[:3])
+
+
+def test_a_deadline_in_the_past_plans_one_iteration() -> None:
+    import time
+
+    over = {**FAST, "iterations": 5}
+    pol = WorldModelPolicy(_model(), "cem", over, "cpu", LOW, HIGH)
+    pol(_obs(0), _obs(1), deadline=time.perf_counter())
+    assert pol.last_info["iterations_done"] == 1 and pol.last_info["deadline_hit"]
+    pol(_obs(2), _obs(1))  # the deadline was for that step only
+    assert pol.last_info["iterations_done"] == 5 and not pol.last_info["deadline_hit"]

@@ -138,3 +138,55 @@ def test_cem_returns_the_elite_mean_not_the_best_sample() -> None:
     elite_mean = samples[torch.topk(costs, 5, largest=False).indices].mean(0)
     assert torch.allclose(result.actions, elite_mean, atol=1e-6)
     assert result.cost == pytest.approx(float(costs.min()))
+
+
+class SlowPointMass(PointMass):
+    """A PointMass whose every rollout call takes ``delay_s`` (a loaded CPU)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def __call__(self, context: torch.Tensor, actions: torch.Tensor) -> Prediction:
+        import time
+
+        time.sleep(self.delay_s)
+        return super().__call__(context, actions)
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_deadline_returns_the_best_plan_so_far(name: str) -> None:
+    import time
+
+    rollout = SlowPointMass(0.03)
+    planner = _planner(name, rollout, iterations=20, deadline_ms=100.0)
+    t0 = time.perf_counter()
+    result = planner.plan(START, goal())
+    elapsed_ms = (time.perf_counter() - t0) * 1e3
+    # 30 ms per iteration: the third ends at ~90 ms, a fourth would end past 100 ms
+    assert 2 <= rollout.calls <= 3 and result.info["iterations_done"] == rollout.calls
+    assert result.info["deadline_hit"] is True
+    assert elapsed_ms < 20 * 30  # far from the full budget of 20 iterations
+    assert result.actions.shape == (3, 3) and torch.isfinite(result.actions).all()
+
+
+@pytest.mark.parametrize("name", PLANNER_NAMES)
+def test_no_deadline_runs_every_iteration(name: str) -> None:
+    rollout = PointMass()
+    result = _planner(name, rollout, iterations=4).plan(START, goal())
+    assert rollout.calls == 4 and result.info["deadline_hit"] is False
+
+
+def test_deadline_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="deadline_ms"):
+        planner_config("cem", deadline_ms=0)
+
+
+def test_an_absolute_deadline_from_the_caller_wins_when_earlier() -> None:
+    import time
+
+    rollout = SlowPointMass(0.02)
+    planner = _planner("cem", rollout, iterations=20, deadline_ms=1000.0)
+    planner.deadline_at = time.perf_counter() + 0.05  # e.g. a frame's arrival + its budget
+    result = planner.plan(START, goal())
+    assert rollout.calls <= 3 and result.info["deadline_hit"] is True

@@ -15,7 +15,9 @@ def test_ros_bench_reports_pipeline_and_floor(ros_env: dict[str, str]) -> None:
 
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
-    report = bench.run(parser.parse_args(["--duration", "3", "--camera-rate", "10"]))
+    report = bench.run(
+        parser.parse_args(["--duration", "3", "--camera-rate", "10", "--load-procs", "1"])
+    )
     json.dumps(report)  # JSON-able
     floor, pipe = report["baseline_raw_rclpy_image"], report["pipeline"]
     assert floor["frames_received"] > 0 and floor["latency"]["p50_ms"] >= 0
@@ -23,3 +25,11 @@ def test_ros_bench_reports_pipeline_and_floor(ros_env: dict[str, str]) -> None:
     assert pipe["camera_to_joint_trajectory"]["n"] > 0
     assert pipe["camera_to_planner_action"]["p50_ms"] >= floor["latency"]["p50_ms"]
     assert pipe["achieved_control_rate_hz"] > 0
+    # overhead = camera -> trajectory minus the planner's own step time, per planned frame
+    assert pipe["overhead_ms"]["n"] > 0
+    assert pipe["overhead_ms"]["p50_ms"] < pipe["camera_to_joint_trajectory"]["p50_ms"]
+    assert pipe["planner_step"]["n"] == pipe["overhead_ms"]["n"]
+    assert set(pipe["planner_dropped"]) == {"dropped_while_planning", "dropped_past_deadline"}
+    busy = report["contended"]
+    assert busy["load_procs"] == 1 and busy["camera_to_joint_trajectory"]["n"] > 0
+    assert report["deadline_ms"] == 100.0 and "p95_within_deadline_plus_5ms" in busy

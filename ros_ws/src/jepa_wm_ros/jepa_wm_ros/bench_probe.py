@@ -2,10 +2,12 @@
 
 ``--role source``: waits for ``--subscribers`` camera subscribers, then publishes /camera/image_raw (rgb8, stamped now) and /joint_states at
 ``--rate`` Hz and a latched /goal/image, for ``--duration`` s; prints {"published": N}.
-``--role measure``: subscribes /camera/image_raw (sensor-data QoS), /planner/action and
-/arm_controller/joint_trajectory for ``--duration`` s and prints JSON with the latencies from
-the camera stamp: image arrival (the raw rclpy floor), planner action (stamped with its camera
-frame), and the adapter's trajectory (the first trajectory after each action).
+``--role measure``: subscribes /camera/image_raw (sensor-data QoS), /planner/action,
+/arm_controller/joint_trajectory and /diagnostics for ``--duration`` s and prints JSON with the
+latencies from the camera stamp: image arrival (the raw rclpy floor), planner action (stamped
+with its camera frame), and the adapter's trajectory (the first trajectory after each action);
+per planned frame its trajectory latency and the planner's step ms (from the diagnostics), and
+the planner's dropped-frame counters.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 
 import numpy as np
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from trajectory_msgs.msg import JointTrajectory
@@ -74,17 +77,41 @@ def measure(node: Node, duration: float) -> dict:
         frames.add(s)
         pending.append(s)
 
+    by_frame: dict[str, dict[str, float]] = {}  # camera stamp -> trajectory s, step ms
+    dropped: dict[str, int] = {}
+
     def on_traj(_msg: JointTrajectory) -> None:
         if pending:
-            lat["trajectory"].append(_now(node) - pending.pop(0))
+            s = pending.pop(0)
+            lat["trajectory"].append(_now(node) - s)
+            by_frame.setdefault(f"{s:.6f}", {})["trajectory_s"] = lat["trajectory"][-1]
+
+    def on_diag(msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            if status.name != "planner_node":
+                continue
+            kv = {v.key: v.value for v in status.values}
+            if "camera_stamp" in kv and "step_ms" in kv:
+                frame = by_frame.setdefault(kv["camera_stamp"], {})
+                frame["step_ms"] = float(kv["step_ms"])
+                frame["wait_ms"] = float(kv.get("wait_ms", "nan"))
+            for key in ("dropped_while_planning", "dropped_past_deadline"):
+                if key in kv:
+                    dropped[key] = int(kv[key])
 
     node.create_subscription(Image, "/camera/image_raw", on_image, SENSOR_QOS)
     node.create_subscription(JointState, "/planner/action", on_action, 10)
     node.create_subscription(JointTrajectory, "/arm_controller/joint_trajectory", on_traj, 10)
+    node.create_subscription(DiagnosticArray, "/diagnostics", on_diag, 10)
     end = time.monotonic() + duration
     while time.monotonic() < end:
         rclpy.spin_once(node, timeout_sec=0.05)
-    return {"latency_s": lat, "frames_planned_on": len(frames)}
+    return {
+        "latency_s": lat,
+        "frames_planned_on": len(frames),
+        "by_frame": by_frame,
+        "planner_dropped": dropped,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,22 +2,31 @@
 
 configure: loads the checkpoint (jepa_wm.models.checkpoint.load_world_model) and the planner
            config (a PolicyConfig YAML, ``planner_config``; else ``planner``) into a
-           jepa_wm.app.policy.WorldModelPolicy. activate: starts the control timer.
+           jepa_wm.app.policy.WorldModelPolicy. activate: starts the planning thread.
+Plans on frame arrival: each camera frame wakes a planning thread (the executor keeps taking
+           messages meanwhile); frames that arrive while a plan runs are dropped and counted (a
+           queued frame would wait up to a whole plan), so every plan starts on a fresh frame.
+           With ``planner_overrides.deadline_ms`` in the planner config the deadline runs from
+           the frame's ARRIVAL: the anytime planner stops iterating in time, and a frame too old to plan one iteration in time is dropped (counted) for the
+           next one, so a loaded CPU lowers plan quality instead of stalling the robot.
 Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra8/mono8 are
-           converted; a refused frame is logged with its reason, rate-limited per reason), /ee_state (JointState, the 7-D
-           state from the arm adapter's FK; /odom-derived for a base), /goal/image (latched),
+           converted; a refused frame is logged with its reason, rate-limited per reason),
+           /ee_state (JointState, the 7-D state from the arm adapter's FK; /odom-derived for a
+           base), /goal/image (latched),
            /goal/state (JointState, latched, optional: used with the goal image of the same
            frame_id when the planner config has a state term and its ``goal`` is image+state;
            the ``goal`` parameter, image or image+state, overrides the config's),
            /task/episode (Int32: a new episode resets the history).
 Publishes  /planner/action (JointState named after the action, stamped with the camera frame's
-           stamp), /diagnostics (plan ms, energy, goal id, step).
+           stamp), /diagnostics (plan and step ms, energy, goal id, step, iterations, frames
+           dropped while planning / too old for the deadline).
 No action is ever guessed: nothing is published until camera, state and goal are all present and
 camera and state are younger than ``stale_s``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -42,17 +51,23 @@ class PlannerNode(LifecycleNode):
         self.goal_mode = param(self, "goal", "")  # "" = the planner config's
         self.device = param(self, "device", "cpu")
         self.robot = param(self, "robot", "panda")
-        self.rate_hz = float(param(self, "rate_hz", 5.0))
         self.stale_s = float(param(self, "stale_s", 0.5))
         self.policy = None
         self.timer = None
+        self.worker: threading.Thread | None = None
+        self.wake = threading.Condition()
+        self.pending: tuple[float, np.ndarray, object] | None = None  # (arrival, rgb, stamp)
+        self.running = False
+        self.planning = False
+        self.policy_lock = threading.Lock()  # the planning thread vs episode resets
+        self.dropped = {"while_planning": 0, "past_deadline": 0}
+        self.iteration_s = 0.0  # running mean s per planner iteration (whole step / iterations)
         self.inputs: dict[str, tuple[float, object]] = {}  # name -> (receive time, value)
         self.goal_id = ""
         self.goal_states: dict[str, np.ndarray] = {}  # goal id -> goal proprio state
         self.refusals = ImageRefusals(self.get_logger().error)  # rate-limited per reason
         self.waiting_logged = ""
         self.steps = 0
-        self.last_stamp = -1.0
         self.action_pub = self.create_publisher(JointState, "/planner/action", 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_subscription(Image, "/camera/image_raw", self.on_image, SENSOR_QOS)
@@ -99,24 +114,49 @@ class PlannerNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.timer = self.create_timer(1.0 / self.rate_hz, self.step)
+        self.running = True
+        self.worker = threading.Thread(target=self.plan_loop, name="planner", daemon=True)
+        self.worker.start()
+        # no frame, no plan: this 1 Hz check says what planning waits for (it plans nothing)
+        self.timer = self.create_timer(1.0, self.log_waiting)
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self.timer is not None:
             self.destroy_timer(self.timer)
             self.timer = None
+        self.stop_worker()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.policy = None
         return TransitionCallbackReturn.SUCCESS
 
+    def stop_worker(self) -> None:
+        with self.wake:
+            self.running = False
+            self.wake.notify_all()
+        if self.worker is not None:
+            self.worker.join(timeout=10.0)
+            self.worker = None
+
+    def destroy_node(self) -> None:
+        self.stop_worker()  # no plan may publish during teardown
+        super().destroy_node()
+
     # -- inputs ---------------------------------------------------------------------------------
     def on_image(self, msg: Image) -> None:
         rgb = self.refusals.decode(msg, "/camera/image_raw")
         if rgb is not None:
             self.inputs["camera"] = (time.monotonic(), (rgb, msg.header.stamp))
+            with self.wake:
+                if self.planning:  # plan on arrival: a frame that finds a plan running is dropped
+                    self.dropped["while_planning"] += 1
+                    return
+                if self.pending is not None:  # not picked up yet: the latest frame wins
+                    self.dropped["while_planning"] += 1
+                self.pending = (time.perf_counter(), rgb, msg.header.stamp)
+                self.wake.notify()
 
     def on_state(self, msg: JointState) -> None:
         self.inputs["state"] = (time.monotonic(), np.array(msg.position, dtype=np.float32))
@@ -136,7 +176,8 @@ class PlannerNode(LifecycleNode):
 
     def on_episode(self, msg: Int32) -> None:
         if self.policy is not None:
-            self.policy.reset()
+            with self.policy_lock:
+                self.policy.reset()
         if not self.goal_id.startswith(f"ep{msg.data}/"):  # a goal of an earlier episode
             self.inputs.pop("goal", None)
         self.get_logger().info(f"episode {msg.data}: history reset")
@@ -151,37 +192,79 @@ class PlannerNode(LifecycleNode):
                 return f"{name} stale"
         return ""
 
-    def step(self) -> None:
+    def log_waiting(self) -> str:
+        """What planning waits for ("" if nothing), logged once per change."""
+        missing = self._missing()
+        if missing and missing != self.waiting_logged:
+            self.get_logger().warn(f"not planning: {missing}")
+        self.waiting_logged = missing
+        return missing
+
+    def plan_loop(self) -> None:
+        """The planning thread: plan each newest frame as it arrives, until deactivated."""
+        while True:
+            with self.wake:
+                self.wake.wait_for(lambda: self.pending is not None or not self.running)
+                if not self.running:
+                    return
+                frame, self.pending = self.pending, None
+                self.planning = True
+            try:
+                self.step(*frame)
+            except Exception as exc:  # a planning error must not kill the thread silently
+                self.get_logger().error(f"planning failed: {exc!r}")
+            finally:
+                with self.wake:
+                    self.planning = False
+
+    def deadline_s(self) -> float | None:
+        """The planner config's deadline_ms in seconds (None: plan every iteration)."""
+        ms = getattr(self.policy.planner.config, "deadline_ms", None)
+        return None if ms is None else float(ms) / 1e3
+
+    def step(self, arrival: float, rgb: np.ndarray, stamp) -> None:  # noqa: ANN001 - Time
+        """Plan on frame ``rgb`` (received at perf_counter ``arrival``) and publish the action."""
         from hardware.interfaces import Observation
 
-        missing = self._missing()
-        if missing:
-            if missing != self.waiting_logged:
-                self.get_logger().warn(f"not planning: {missing}")
-                self.waiting_logged = missing
+        start = time.perf_counter()
+        if self.log_waiting():
             return
-        self.waiting_logged = ""
-        rgb, stamp = self.inputs["camera"][1]
-        if stamp_sec(stamp) == self.last_stamp:  # no new frame since the last plan: nothing to do
+        deadline = self.deadline_s()
+        end = None if deadline is None else arrival + deadline
+        # too old to plan one iteration in time: the next frame will be (only while a fresh
+        # frame can be: if one iteration takes the whole budget, plan late rather than never)
+        est = self.iteration_s
+        if end is not None and 0 < est < deadline and time.perf_counter() + est > end:
+            self.dropped["past_deadline"] += 1
             return
-        self.last_stamp = stamp_sec(stamp)
         state = self.inputs["state"][1]
-        self.policy.set_goal(self.inputs["goal"][1], self.goal_states.get(self.goal_id))
-        action = self.policy(Observation(rgb=rgb, state=state, timestamp=stamp_sec(stamp)), None)
+        with self.policy_lock:
+            self.policy.set_goal(self.inputs["goal"][1], self.goal_states.get(self.goal_id))
+            obs = Observation(rgb=rgb, state=state, timestamp=stamp_sec(stamp))
+            action = self.policy(obs, None, deadline=end)
+            info = dict(self.policy.last_info)
+        info["wait_ms"] = (start - arrival) * 1e3  # frame arrival -> planning thread on it
         self.action_pub.publish(vector_msg(self.action_names, action, stamp))
+        if self.steps > 0:  # the first step also encodes the goal and warms up
+            per = info["step_ms"] / 1e3 / max(1, int(info.get("iterations_done", 1)))
+            self.iteration_s = per if self.iteration_s == 0 else 0.5 * (self.iteration_s + per)
         self.steps += 1
-        self.publish_diagnostics(stamp)
+        self.publish_diagnostics(stamp, info)
 
-    def publish_diagnostics(self, stamp) -> None:  # noqa: ANN001 - builtin_interfaces/Time
-        info = {
-            k: (v.item() if hasattr(v, "item") else v) for k, v in self.policy.last_info.items()
-        }
+    def publish_diagnostics(self, stamp, info: dict) -> None:  # noqa: ANN001 - Time
+        info = {k: (v.item() if hasattr(v, "item") else v) for k, v in info.items()}
         values = {
             "plan_ms": info.get("plan_ms", info.get("step_ms", 0.0)),
+            "step_ms": info.get("step_ms", 0.0),
+            "wait_ms": info.get("wait_ms", 0.0),
             "energy": info.get("energy", 0.0),
             "goal": self.goal_id,
             "step": self.steps,
             "camera_stamp": f"{stamp_sec(stamp):.6f}",
+            "iterations": info.get("iterations_done", 0),
+            "deadline_hit": info.get("deadline_hit", False),
+            "dropped_while_planning": self.dropped["while_planning"],
+            "dropped_past_deadline": self.dropped["past_deadline"],
         }
         status = DiagnosticStatus(
             level=DiagnosticStatus.OK,
