@@ -15,17 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.launch.oracle import ROOT, build_oracle, run_oracle, run_ours, shared_dir
+from tests.launch.oracle import ROOT, run_oracle, run_ours
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
-
-
-@pytest.fixture(scope="session")
-def oracle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    shared = shared_dir()
-    if shared is None:
-        pytest.skip("upstream launch oracle absent: ../shared/oracles/ros2_launch not found")
-    return build_oracle(shared, tmp_path_factory.mktemp("oracle"))
 
 
 PARAMS_YAML = "/**:\n  ros__parameters:\n    a: 2\n    from_file: [1.5, 2.5]\n"
