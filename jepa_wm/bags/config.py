@@ -29,6 +29,7 @@ Example ``topics.yaml`` (every key optional except the topics and joints you nee
       gap: 0.5                     # s without a kept frame ends an episode
       marker_topic: null           # std_msgs/Bool (true=start, false=stop) or String start/stop
       min_length: 2                # shorter episodes are dropped (and counted)
+      partial: keep                # keep | drop: an episode a crash cut off (see below)
     clock_jump: 1.0                # s; header-vs-log time disagreement that marks a clock jump
 """
 
@@ -108,6 +109,11 @@ class EpisodeConfig:
     gap: float = 0.5
     marker_topic: str | None = None
     min_length: int = 2
+    # An episode cut off by a crash: started by a marker that no stop marker follows, or (gap and
+    # bag splits) the last episode of a bag that was never closed (no metadata.yaml, or a
+    # truncated file). "keep" writes it and marks it partial (store attrs ``partial_episodes``),
+    # "drop" leaves it out; the report counts it either way.
+    partial: str = "keep"
 
     def __post_init__(self) -> None:
         if self.split not in ("gap", "marker", "bag"):
@@ -116,6 +122,8 @@ class EpisodeConfig:
             raise ValueError("episodes.split=marker needs episodes.marker_topic")
         if self.min_length < 1:
             raise ValueError("episodes.min_length must be >= 1")
+        if self.partial not in ("keep", "drop"):
+            raise ValueError(f"episodes.partial must be keep or drop, got {self.partial!r}")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class EpisodePlan:
     timestamp: np.ndarray
     state: np.ndarray
     action: np.ndarray
+    partial: bool = False  # cut off by a crash (``episodes.partial``)
 
 
 def _jump_log_times(s: Stream | None, jump_ns: float) -> np.ndarray:
@@ -106,6 +107,8 @@ def plan_bag(scan: BagScan, cfg: BagConvertConfig) -> tuple[list[EpisodePlan], d
         "images": len(scan.images),
         "frames_kept": int(sum(len(e.ordinals) for e in episodes)),
         "episodes": len(episodes),
+        "partial_episodes": sum(e.partial for e in episodes),
+        "partial_dropped": counts.pop("partial_dropped", 0),
         "clock_jumps": int(len(cuts)),
         "out_of_order_stamps": order_breaks,
         "dropped": dict(sorted(counts.items())),
@@ -163,7 +166,7 @@ def _plan_segment(scan: BagScan, cfg: BagConvertConfig, cuts, k: int, counts: Co
         state=state[ok],
         action=None if action is None else action[ok],
     )
-    return _split(frames, scan, cfg, counts)
+    return _split(frames, scan, cfg, counts, last=k == len(cuts))
 
 
 def _commands(cs: Stream, ref: int, q: np.ndarray, cfg: BagConvertConfig):
@@ -175,14 +178,20 @@ def _commands(cs: Stream, ref: int, q: np.ndarray, cfg: BagConvertConfig):
     return np.where(ok_n[:, None], nxt, prev), ok_n | ok_p
 
 
-def _episode_ids(f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter) -> np.ndarray:
-    """Episode id per kept frame (-1: outside any episode)."""
+def _episode_ids(
+    f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter, last: bool
+) -> tuple[np.ndarray, int | None]:
+    """Episode id per kept frame (-1: outside any episode), and the id of the episode a crash
+    cut off (None if none): a start marker no stop follows, or the last episode of an unclosed
+    bag when there are no markers (``last``: this is the bag's last clock segment)."""
     n = len(f["stamp"])
-    if cfg.episodes.split == "bag":
-        return np.zeros(n, np.int64)
-    if cfg.episodes.split == "gap":
-        gaps = np.diff(f["stamp"]) / 1e9 > cfg.episodes.gap
-        return np.concatenate([[0], np.cumsum(gaps)]).astype(np.int64)
+    if cfg.episodes.split in ("bag", "gap"):
+        if cfg.episodes.split == "bag":
+            ids = np.zeros(n, np.int64)
+        else:
+            gaps = np.diff(f["stamp"]) / 1e9 > cfg.episodes.gap
+            ids = np.concatenate([[0], np.cumsum(gaps)]).astype(np.int64)
+        return ids, (int(ids[-1]) if n and last and not scan.closed else None)
     m = scan.markers
     order = np.argsort(m.log_ns, kind="stable")
     mlog, mval = m.log_ns[order], m.values[order, 0]
@@ -190,16 +199,23 @@ def _episode_ids(f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter)
     j = np.searchsorted(mlog, f["log"], side="right") - 1  # last marker at or before the frame
     active = (j >= 0) & (mval[np.clip(j, 0, None)] == 1.0)
     counts["outside_episode"] += int((~active).sum())
-    return np.where(active, starts[np.clip(j, 0, None)], -1).astype(np.int64)
+    cut = int(starts[-1]) if len(mval) and mval[-1] == 1.0 else None  # started, never stopped
+    return np.where(active, starts[np.clip(j, 0, None)], -1).astype(np.int64), cut
 
 
-def _split(f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter) -> list[EpisodePlan]:
-    ids = _episode_ids(f, scan, cfg, counts)
+def _split(
+    f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter, last: bool
+) -> list[EpisodePlan]:
+    ids, cut = _episode_ids(f, scan, cfg, counts, last)
     out = []
     for e in np.unique(ids[ids >= 0]):
         m = ids == e
         if m.sum() < cfg.episodes.min_length:
             counts["short_episode"] += int(m.sum())
+            continue
+        if e == cut and cfg.episodes.partial == "drop":
+            counts["partial_episode"] += int(m.sum())
+            counts["partial_dropped"] += 1
             continue
         state = f["state"][m]
         if f["action"] is None:
@@ -214,6 +230,7 @@ def _split(f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter) -> li
                 timestamp=f["stamp"][m] / 1e9,
                 state=state.astype(np.float32),
                 action=action.astype(np.float32),
+                partial=bool(e == cut),
             )
         )
     return out

@@ -50,6 +50,7 @@ class BagScan:
     state_names: list[str]
     action_names: list[str]
     warnings: list[str] = field(default_factory=list)
+    closed: bool = True  # False: the recorder never closed it (killed, crashed): its end is cut
 
 
 def needed_topics(cfg: BagConvertConfig) -> dict[str, tuple[str, ...]]:
@@ -193,4 +194,5 @@ def _assemble(bag, cfg, cols, joint_names, cmd_joints, topics) -> BagScan:
         state_names=state_names,
         action_names=action_names,
         warnings=list(bag.warnings),
+        closed=bag.closed,
     )

@@ -70,6 +70,7 @@ class BagSource:
         if not self.path.exists():
             raise BagError(f"{self.path}: no such bag (file or directory)")
         self.warnings: list[str] = []
+        self.closed = True  # False once opening finds a recording its recorder never closed
         self.topics: dict[str, TopicInfo] = {}
         self.store = _typestore()
         self._reader = None
@@ -93,6 +94,7 @@ class BagSource:
                 self._open_recovery(sorted(self.path.glob("*.mcap")), "no metadata.yaml")
                 return
             target = db3[0]  # an unclosed sqlite3 recording: the database itself is consistent
+            self.closed = False
             self.warnings.append(
                 f"{self.path}: not a closed bag (no metadata.yaml); reading {target.name}"
             )
@@ -122,6 +124,7 @@ class BagSource:
         if not files:
             raise BagError(f"{self.path}: cannot read bag ({why}) and it holds no .mcap file")
         self._recover_files = files
+        self.closed = False
         self.warnings.append(f"{self.path}: not a closed bag ({why}); recovering complete records")
         # One metadata pass: channels and schemas are needed to list topics.
         counts: dict[str, int] = {}
