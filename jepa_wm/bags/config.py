@@ -17,6 +17,8 @@ Example ``topics.yaml`` (every key optional except the topics and joints you nee
       odom_topic: null             # nav_msgs/Odometry -> x y yaw appended (mobile bases)
       method: nearest              # nearest | linear
       tolerance: 0.05              # s; frames without state this close are dropped
+      merge_max_age: 0.25          # s; joints split over messages (arm, gripper) are merged
+                                   # when each was heard at most this long ago
     action:
       source: state_delta          # state_delta | command
       topic: null                  # JointTrajectory, Twist(Stamped), Float64/32MultiArray
@@ -75,6 +77,7 @@ class StateConfig:
     odom_topic: str | None = None
     method: str = "nearest"
     tolerance: float = 0.05
+    merge_max_age: float = 0.25
 
     def __post_init__(self) -> None:
         if bad := set(self.fields) - {"position", "velocity", "effort"}:
@@ -83,6 +86,8 @@ class StateConfig:
             raise ValueError(f"state.method must be nearest or linear, got {self.method!r}")
         if self.tolerance <= 0:
             raise ValueError("state.tolerance must be > 0")
+        if self.merge_max_age <= 0:
+            raise ValueError("state.merge_max_age must be > 0")
 
 
 @dataclass(frozen=True)

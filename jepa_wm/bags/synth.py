@@ -49,6 +49,9 @@ class SynthSpec:
     skip_frames: tuple[int, ...] = ()  # camera frames never published (a dropout)
     odom: bool = False  # /odom at state_fps: x = t, y = 2 t, yaw = 3 t (wrapped)
     array_commands: bool = False  # /expert/action Float64MultiArray [t, -t] after each frame
+    # >0: the last joint comes in its own JointState every split_every-th state step (an arm and
+    # a gripper driver publishing separately on /joint_states); the others without it
+    split_every: int = 0
 
 
 def frame_rgb(i: int, size: int) -> np.ndarray:
@@ -80,9 +83,9 @@ def _image_msg(store, i: int, ns: int, spec: SynthSpec):
     return store.types["sensor_msgs/msg/Image"](header=_stamp(store, ns), **f)
 
 
-def _joint_msg(store, ns: int, t: float, spec: SynthSpec, i: int):
-    names = list(spec.joints)
-    pos = joint_positions(t, len(names))
+def _joint_msg(store, ns: int, t: float, spec: SynthSpec, i: int, part: slice = slice(None)):
+    names = list(spec.joints)[part]
+    pos = joint_positions(t, len(spec.joints))[part]
     if i % 2:  # publishers may reorder names between messages; the converter must not care
         names, pos = names[::-1], pos[::-1]
     return store.types["sensor_msgs/msg/JointState"](
@@ -180,7 +183,14 @@ def synthetic_messages(spec: SynthSpec, store) -> list[tuple[int, str, str, obje
     for i in range(n_states):
         log = t0 + i * st_dt
         stamp = spec.state_stamp(i, log) if spec.state_stamp else log
-        msg = partial(_joint_msg, store, stamp, (stamp - t0) / 1e9, spec, i)
+        t = (stamp - t0) / 1e9
+        if spec.split_every:
+            msg = partial(_joint_msg, store, stamp, t, spec, i, slice(None, -1))
+            if i % spec.split_every == 0:
+                grip = partial(_joint_msg, store, stamp, t, spec, i, slice(-1, None))
+                out.append((log, JOINTS, "sensor_msgs/msg/JointState", grip))
+        else:
+            msg = partial(_joint_msg, store, stamp, t, spec, i)
         out.append((log, JOINTS, "sensor_msgs/msg/JointState", msg))
         if spec.odom:
             odom = partial(_odom_msg, store, stamp, (stamp - t0) / 1e9)

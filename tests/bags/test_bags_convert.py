@@ -242,3 +242,23 @@ def test_unclosed_bag_last_gap_episode_is_partial(tmp_path, storage: str) -> Non
     drop = _cfg(episodes={"partial": "drop"})
     report = convert_bags([bag], tmp_path / "d.zarr", drop, progress=False)
     assert report["episodes"] == 1 and report["bags"][0]["partial_dropped"] == 1
+
+
+@pytest.mark.parametrize("method", ["nearest", "linear"])
+def test_arm_and_gripper_on_separate_joint_state_messages_merge(tmp_path, method: str) -> None:
+    # j1, j2 at 100 Hz from the arm's driver; j3 alone at 20 Hz from the gripper's
+    bag = write_synthetic_bag(tmp_path / "bag", SynthSpec(frames=30, split_every=5))
+    cfg = _cfg(state={"joints": JOINTS, "method": method})
+    report = convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)
+    ep = TrajectoryStore.open(tmp_path / "o.zarr").episode(0)
+    assert report["frames"] >= 14 and not report["bags"][0]["dropped"].get("no_state")
+    truth = np.stack([joint_positions(x - 1_700_000_000.0, 3) for x in ep["timestamp"]])
+    np.testing.assert_allclose(ep["state"][:, :2], truth[:, :2], atol=1e-6)
+    np.testing.assert_allclose(ep["state"][:, 2], truth[:, 2], atol=0.05)  # <= 50 ms old
+
+
+def test_joint_in_no_message_names_what_was_seen(tmp_path) -> None:
+    bag = write_synthetic_bag(tmp_path / "bag", SynthSpec(frames=5, split_every=5))
+    cfg = _cfg(state={"joints": ["j1", "finger"]})
+    with pytest.raises(BagError, match=r"\['finger'\] appear in no JointState .*'j3'"):
+        convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)

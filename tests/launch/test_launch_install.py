@@ -67,7 +67,9 @@ def test_install_pip_layout_make_install(oracle, tmp_path: Path) -> None:
     launcher, _ = oracle
     prefix = tmp_path / "venv"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--prefix", str(prefix)]
+        # --ignore-installed: with --prefix alone pip uninstalls the venv's own jepa_wm_ros first
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed"]
+        + ["--prefix", str(prefix)]
         + [str(ROOT / "ros_ws/src" / PKG)],
         check=True,
         timeout=300,
