@@ -208,16 +208,23 @@ def synthetic_messages(spec: SynthSpec, store) -> list[tuple[int, str, str, obje
     return out
 
 
-def write_synthetic_bag(path: str | Path, spec: SynthSpec, storage: str = "mcap") -> Path:
-    """Write ``spec`` as a rosbag2 directory (storage "mcap" or "sqlite3"); returns the path."""
-    from rosbags.rosbag2 import StoragePlugin, Writer
+def write_synthetic_bag(
+    path: str | Path, spec: SynthSpec, storage: str = "mcap", compress_messages: bool = False
+) -> Path:
+    """Write ``spec`` as a rosbag2 directory (storage "mcap" or "sqlite3"; each message zstd
+    compressed on its own with ``compress_messages``, as ``ros2 bag record
+    --compression-mode message`` does); returns the path."""
+    from rosbags.rosbag2 import CompressionFormat, CompressionMode, StoragePlugin, Writer
     from rosbags.typesys import Stores, get_typestore
 
     store = get_typestore(Stores.ROS2_KILTED)
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
     msgs = synthetic_messages(spec, store)
     path = Path(path)
-    with Writer(path, version=9, storage_plugin=plugin) as w:
+    writer = Writer(path, version=9, storage_plugin=plugin)
+    if compress_messages:
+        writer.set_compression(CompressionMode.MESSAGE, CompressionFormat.ZSTD)
+    with writer as w:
         conns = {}
         for _, topic, msgtype, _ in msgs:
             if topic not in conns:
