@@ -26,6 +26,8 @@ Example ``topics.yaml`` (every key optional except the topics and joints you nee
       joints: []                   # JointTrajectory joints (default: state.joints)
       twist_fields: [linear.x, linear.y, linear.z, angular.x, angular.y, angular.z]
       max_age: 0.25                # s; no command in [t, t+1/fps): hold the last one this old
+      offset: 0.0                  # s subtracted from command stamps before association: the
+                                   # clock skew or lag the report measured (command_offset_ms)
     episodes:
       split: gap                   # gap | marker | bag
       gap: 0.5                     # s without a kept frame ends an episode
@@ -98,6 +100,7 @@ class ActionConfig:
     twist_fields: tuple[str, ...] = TWIST_FIELDS
     names: tuple[str, ...] = ()
     max_age: float = 0.25
+    offset: float = 0.0
 
     def __post_init__(self) -> None:
         if self.source not in ("state_delta", "command"):

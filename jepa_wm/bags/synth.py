@@ -52,6 +52,7 @@ class SynthSpec:
     # >0: the last joint comes in its own JointState every split_every-th state step (an arm and
     # a gripper driver publishing separately on /joint_states); the others without it
     split_every: int = 0
+    command_delay: float = 0.001  # s from frame i to its command (< 0: a host clock behind)
 
 
 def frame_rgb(i: int, size: int) -> np.ndarray:
@@ -176,8 +177,9 @@ def synthetic_messages(spec: SynthSpec, store) -> list[tuple[int, str, str, obje
                     )
                 )
             else:
-                msg = partial(_traj_msg, store, log + 1_000_000, t, spec)
-                out.append((log + 1_000_000, TRAJ, "trajectory_msgs/msg/JointTrajectory", msg))
+                at = log + int(spec.command_delay * 1e9)
+                msg = partial(_traj_msg, store, at, t, spec)
+                out.append((at, TRAJ, "trajectory_msgs/msg/JointTrajectory", msg))
     n_states = int(spec.frames / spec.cam_fps * spec.state_fps) + 1
     st_dt = int(1e9 / spec.state_fps)
     for i in range(n_states):

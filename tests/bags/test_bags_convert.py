@@ -262,3 +262,34 @@ def test_joint_in_no_message_names_what_was_seen(tmp_path) -> None:
     cfg = _cfg(state={"joints": ["j1", "finger"]})
     with pytest.raises(BagError, match=r"\['finger'\] appear in no JointState .*'j3'"):
         convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("delay", "warn", "offset"),
+    [
+        (0.001, None, 0.0),
+        (-0.001, "stamped less than 5 ms before", -0.002),
+        (0.13, "first command comes 130 ms", 0.129),
+    ],
+    ids=["on_time", "skew_1ms_early", "lag_130ms"],
+)
+def test_command_to_frame_offsets_reported_and_ambiguity_warned(
+    tmp_path, delay: float, warn: str | None, offset: float
+) -> None:
+    bag = write_synthetic_bag(tmp_path / "bag", SynthSpec(frames=40, command_delay=delay))
+    action = {"source": "command", "topic": "/arm_controller/joint_trajectory"}
+    report = convert_bags([bag], tmp_path / "a.zarr", _cfg(fps=20.0, action=action), progress=False)
+    b = report["bags"][0]
+    assert abs(b["command_offset_ms"]["median"] - (delay * 1e3) % 50.0) < 0.5
+    assert abs(b["first_command_lag_ms"] - max(delay, 0.0) * 1e3) < 0.5 or delay < 0
+    if warn is None:
+        assert not b["warnings"]
+    else:
+        assert any(warn in w and "ambiguous" in w for w in b["warnings"]), b["warnings"]
+    # with the measured offset set, each frame gets the command computed from it
+    cfg = _cfg(fps=20.0, action={**action, "offset": offset})
+    convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)
+    ep = TrajectoryStore.open(tmp_path / "o.zarr").episode(0)
+    t = ep["rgb"][:, 0, 0, 0] / 20.0
+    expect = np.stack([joint_positions(x + 0.05, 3) for x in t])
+    np.testing.assert_allclose(ep["action"][:-4], expect[:-4], atol=1e-6)
