@@ -52,7 +52,7 @@ def _check_prefix(prefix: Path, launcher: Path, env: dict[str, str], tmp: Path) 
             timeout=60,
         )
         assert p.returncode == 0 and "ExecuteProcess" in p.stdout + p.stderr, p.stderr
-        args = {"out": str(tmp / "bag")} if name.startswith("record") else {}
+        args = {"out": str(tmp / "out")} if name.startswith(("record", "goal")) else {}
         plan = parse_launch_file(share / "launch" / name, args)
         for node in plan.nodes:
             exe = prefix / "lib" / PKG / node.exec

@@ -22,6 +22,18 @@ def test_launch_grasp_pipeline_parses() -> None:
     assert all(Path(f).is_file() for n in plan.nodes for f in n.param_files)
     assert dict(plan.nodes[2].params)["planner_config"].endswith("launch/params/planner_grasp.yaml")
     assert "checkpoint" in plan.declared and plan.nodes[3].required
+    assert dict(plan.nodes[3].params)["goal_set"] == ""  # the task's own subgoals by default
+    played = parse_launch_file(ROOT / "launch/grasp_pipeline.launch.yaml", {"goal_set": "g/pick"})
+    assert dict(played.nodes[3].params)["goal_set"] == "g/pick"
+
+
+def test_launch_goal_capture_parses() -> None:
+    plan = parse_launch_file(
+        ROOT / "launch/goal_capture.launch.yaml", {"out": "g", "view": "wrist"}
+    )
+    (node,) = plan.nodes
+    assert node.exec == "goal_capture"
+    assert dict(node.params) == {"out": "g", "views": ["wrist"], "topics": ["/camera/image_raw"]}
 
 
 def test_launch_nav_pipeline_parses() -> None:

@@ -64,6 +64,7 @@ setup(
             f"camera_node = {PACKAGE}.camera_node:main",
             f"task_node = {PACKAGE}.task_node:main",
             f"recorder_node = {PACKAGE}.recorder_node:main",
+            f"goal_capture = {PACKAGE}.goal_capture_node:main",
         ],
     },
 )
