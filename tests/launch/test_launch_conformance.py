@@ -193,3 +193,29 @@ def test_conformance_empty_cli_argument_refused(oracle, tmp_path: Path) -> None:
     up, ours = _both(oracle, f, ["x:="], tmp_path)
     assert up.rc != 0 and "malformed launch argument" in up.output
     assert ours.rc != 0 and "'x:=' has an empty value" in ours.output and not ours.commands
+
+
+OURS_ONLY_REFUSE = [
+    (
+        "nested_params",
+        "- node:\n    pkg: probe\n    exec: probe\n    output: screen\n"
+        "    param: [{name: g, param: [{name: x, value: 1}]}]",
+        6,
+        "node.param: nested parameters",
+    ),
+    ("set_env", "- set_env: {name: A, value: b}\n- node: {pkg: probe, exec: probe}", 2, "set_env"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "line", "tag"), OURS_ONLY_REFUSE, ids=[c[0] for c in OURS_ONLY_REFUSE]
+)
+def test_conformance_what_only_upstream_accepts_is_refused_with_file_line_tag(
+    oracle, tmp_path: Path, case: str, body: str, line: int, tag: str
+) -> None:
+    f = tmp_path / f"{case}.launch.yaml"
+    f.write_text(f"launch:\n{body}\n")
+    up, ours = _both(oracle, f, [], tmp_path)
+    assert up.rc == 0 and up.commands, up.output  # upstream runs it
+    assert ours.rc != 0 and not ours.commands, ours.output
+    assert f"{f}:{line}:" in ours.output and tag in ours.output, ours.output

@@ -312,6 +312,13 @@ def _parameters(body: MarkedDict, scope: _Scope, line: int) -> tuple[ParamItem, 
             except SubstitutionError as exc:
                 raise _err(scope, p.line, f"node.param: {exc}") from None
             items.append(ParamItem(name=name, value=value))
+        elif set(p) == {"name", "param"}:  # upstream's nested form
+            raise _err(
+                scope,
+                p.line,
+                "node.param: nested parameters ({name, param: [...]}) are not supported by "
+                "jepa-wm launch; write each as {name: outer.inner, value: ...}",
+            )
         else:
             raise _err(scope, p.line, "node.param: expected {name, value} or {from: FILE}")
     return tuple(items)
