@@ -17,8 +17,9 @@ task node later plays the set as its goals (``goal_set`` launch argument). Layou
       joint_state: {names: [panda_joint1, ...], positions: [...]}
       state: {names: [x, y, z, roll, pitch, yaw, gripper_opening], values: [...]}   # optional
 
-``state`` is the planner's proprio state at the goal (the arm adapter's /ee_state), used with
-``--goal image+state``; image-only goals need only ``images``.
+``state`` is the planner's proprio state at the goal (the arm adapter's /ee_state); the task node
+publishes it on /goal/state beside the goal image, for planners whose cost has a state term.
+Image-only goals need only ``images``.
 """
 
 from __future__ import annotations
