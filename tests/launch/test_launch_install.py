@@ -63,7 +63,7 @@ def _check_prefix(prefix: Path, launcher: Path, env: dict[str, str], tmp: Path) 
             assert (Path(checkpoint) / "model.json").is_file(), checkpoint
 
 
-def test_install_pip_layout_make_install(oracle, tmp_path: Path) -> None:
+def test_install_pip_layout_make_install_runs_grasp_pipeline_upstream(oracle, tmp_path) -> None:
     launcher, _ = oracle
     prefix = tmp_path / "venv"
     subprocess.run(
@@ -80,7 +80,9 @@ def test_install_pip_layout_make_install(oracle, tmp_path: Path) -> None:
         check=True,
         timeout=60,
     )
-    _check_prefix(prefix, launcher, _env(prefix, tmp_path), tmp_path)
+    env = _env(prefix, tmp_path)
+    _check_prefix(prefix, launcher, env, tmp_path)
+    _upstream_grasp(launcher, env, tmp_path)
 
 
 @pytest.mark.skipif(
@@ -111,6 +113,12 @@ def test_install_colcon_build_runs_grasp_pipeline_upstream(oracle, tmp_path: Pat
     prefix = tmp_path / "install" / PKG
     env = _env(prefix, tmp_path)
     _check_prefix(prefix, launcher, env, tmp_path)
+    _upstream_grasp(launcher, env, tmp_path)
+
+
+def _upstream_grasp(launcher: Path, env: dict[str, str], tmp_path: Path) -> None:
+    """Upstream `ros2 launch jepa_wm_ros grasp_pipeline.launch.yaml episodes:=1` from the prefix
+    on AMENT_PREFIX_PATH: one episode runs to its result, no node fails."""
     p = subprocess.run(
         [str(launcher), "run", PKG, "grasp_pipeline.launch.yaml", "episodes:=1"],
         env=env,
