@@ -18,11 +18,13 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 # torch first and pinned: a bare `torch` would pull a multi-GB CUDA build.
-$(STAMP): $(PY) pyproject.toml $(wildcard ros_ws/src/*/setup.py ros_ws/src/*/*/*.py ros_ws/src/*/config/*)
+# The ROS package's share/ carries launch/ and the default models: reinstall when they change.
+$(STAMP): $(PY) pyproject.toml $(wildcard ros_ws/src/*/setup.py ros_ws/src/*/*/*.py launch/*.yaml launch/params/*.yaml)
 	$(PY) -m pip install -q $(TORCH)
 	$(PY) -m pip install -q -e '.[ros,dev,tensorboard,s3]'
 	@for pkg in ros_ws/src/*/; do \
-	  if [ -f $$pkg/setup.py ]; then $(PY) -m pip install -q --no-deps $$pkg || exit 1; fi; \
+	  if [ -f $$pkg/setup.py ]; then $(PY) -m pip install -q --no-deps $$pkg || exit 1; \
+	  $(PY) ros_ws/link_executables.py $(VENV) $$(basename $$pkg) || exit 1; fi; \
 	done
 	touch $(STAMP)
 
@@ -38,7 +40,7 @@ test: lint
 	$(VENV)/bin/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info ros_ws/build ros_ws/install ros_ws/log
 
 # The grasp demo. The tiny world model it plans with is committed in models/tiny-grasp (0.9 MB);
 # `make model` regenerates it with the project's own commands (collect, then train: ~45 min on

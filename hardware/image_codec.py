@@ -27,6 +27,20 @@ _LAYOUTS: dict[str, tuple[int, str]] = {
 }
 SUPPORTED_ENCODINGS: tuple[str, ...] = tuple(_LAYOUTS)
 SUPPORTED_COMPRESSED_FORMATS: tuple[str, ...] = ("jpeg", "png")
+# One rule for raw and compressed images: camera inputs are 8-bit. These encodings (depth
+# cameras, HDR) are refused with the same message as a PNG that decodes to 16-bit samples.
+_DEEP_ENCODINGS = {
+    "16uc1": "16-bit", "16sc1": "16-bit", "mono16": "16-bit", "rgb16": "16-bit",
+    "bgr16": "16-bit", "rgba16": "16-bit", "bgra16": "16-bit", "16uc3": "16-bit",
+    "32fc1": "32-bit float", "32sc1": "32-bit", "64fc1": "64-bit float",
+}  # fmt: skip
+
+
+def _deep_error(what: str, depth: str) -> ImageEncodingError:
+    return ImageEncodingError(
+        f"{what} holds {depth} samples (a depth image?): camera inputs must be 8-bit; "
+        f"supported: {', '.join(SUPPORTED_ENCODINGS)}, or 8-bit jpeg/png"
+    )
 
 
 class ImageEncodingError(ValueError):
@@ -55,9 +69,12 @@ def image_msg_to_rgb(
     data: the raw buffer, ``step`` bytes per row (rows may be padded beyond ``width * channels``).
     Returns a new, C-contiguous uint8 array of shape (height, width, 3). Alpha is dropped and
     mono8 is replicated to three channels. Other encodings (16UC1 depth, 32FC1, bayer, yuv...)
-    raise ImageEncodingError naming the supported ones.
+    raise ImageEncodingError naming the supported ones; 16-bit and float ones say so, with the
+    same words as a 16-bit PNG in ``compressed_to_rgb``.
     """
     enc = encoding.strip().lower()
+    if enc in _DEEP_ENCODINGS:
+        raise _deep_error(f"a {encoding} image", _DEEP_ENCODINGS[enc])
     if enc not in _LAYOUTS:
         raise ImageEncodingError(
             f"unsupported image encoding {encoding!r}; supported: {', '.join(SUPPORTED_ENCODINGS)}"
@@ -148,15 +165,29 @@ def _compressed_kind(fmt: str) -> str:
 
 
 def compressed_to_rgb(data: bytes | bytearray | memoryview | np.ndarray, format: str) -> np.ndarray:
-    """Decode a ``sensor_msgs/CompressedImage`` (jpeg or png) to (H, W, 3) uint8 RGB via cv2."""
+    """Decode a ``sensor_msgs/CompressedImage`` (jpeg or png) to (H, W, 3) uint8 RGB via cv2.
+
+    Grey images are replicated to three channels, alpha is dropped. A PNG of 16-bit samples
+    (a depth camera through compressed_image_transport) raises ImageEncodingError, as a raw
+    16UC1 image does: cv2's colour decoding would silently keep only the high byte.
+    """
     import cv2
 
     _compressed_kind(format)
+    declared = format.split(";")[0].strip().lower()
+    if declared in _DEEP_ENCODINGS:
+        raise _deep_error(f"a {format!r} compressed image", _DEEP_ENCODINGS[declared])
     buf = _as_uint8(data)
-    bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
-    if bgr is None:
+    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
+    if img is None:
         raise ImageEncodingError(f"could not decode {format!r} image ({buf.size} bytes)")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    if img.dtype != np.uint8:
+        depth = f"{img.dtype.itemsize * 8}-bit" + (" float" if img.dtype.kind == "f" else "")
+        raise _deep_error(f"a {format!r} compressed image", depth)
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    code = cv2.COLOR_BGRA2RGB if img.shape[2] == 4 else cv2.COLOR_BGR2RGB
+    return cv2.cvtColor(img, code)
 
 
 def rgb_to_compressed(rgb: np.ndarray, format: str = "jpeg", quality: int = 90) -> bytes:

@@ -17,6 +17,8 @@ Example ``topics.yaml`` (every key optional except the topics and joints you nee
       odom_topic: null             # nav_msgs/Odometry -> x y yaw appended (mobile bases)
       method: nearest              # nearest | linear
       tolerance: 0.05              # s; frames without state this close are dropped
+      merge_max_age: 0.25          # s; joints split over messages (arm, gripper) are merged
+                                   # when each was heard at most this long ago
     action:
       source: state_delta          # state_delta | command
       topic: null                  # JointTrajectory, Twist(Stamped), Float64/32MultiArray
@@ -24,11 +26,14 @@ Example ``topics.yaml`` (every key optional except the topics and joints you nee
       joints: []                   # JointTrajectory joints (default: state.joints)
       twist_fields: [linear.x, linear.y, linear.z, angular.x, angular.y, angular.z]
       max_age: 0.25                # s; no command in [t, t+1/fps): hold the last one this old
+      offset: 0.0                  # s subtracted from command stamps before association: the
+                                   # clock skew or lag the report measured (command_offset_ms)
     episodes:
       split: gap                   # gap | marker | bag
       gap: 0.5                     # s without a kept frame ends an episode
       marker_topic: null           # std_msgs/Bool (true=start, false=stop) or String start/stop
       min_length: 2                # shorter episodes are dropped (and counted)
+      partial: keep                # keep | drop: an episode a crash cut off (see below)
     clock_jump: 1.0                # s; header-vs-log time disagreement that marks a clock jump
 """
 
@@ -74,6 +79,7 @@ class StateConfig:
     odom_topic: str | None = None
     method: str = "nearest"
     tolerance: float = 0.05
+    merge_max_age: float = 0.25
 
     def __post_init__(self) -> None:
         if bad := set(self.fields) - {"position", "velocity", "effort"}:
@@ -82,6 +88,8 @@ class StateConfig:
             raise ValueError(f"state.method must be nearest or linear, got {self.method!r}")
         if self.tolerance <= 0:
             raise ValueError("state.tolerance must be > 0")
+        if self.merge_max_age <= 0:
+            raise ValueError("state.merge_max_age must be > 0")
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ class ActionConfig:
     twist_fields: tuple[str, ...] = TWIST_FIELDS
     names: tuple[str, ...] = ()
     max_age: float = 0.25
+    offset: float = 0.0
 
     def __post_init__(self) -> None:
         if self.source not in ("state_delta", "command"):
@@ -108,6 +117,11 @@ class EpisodeConfig:
     gap: float = 0.5
     marker_topic: str | None = None
     min_length: int = 2
+    # An episode cut off by a crash: started by a marker that no stop marker follows, or (gap and
+    # bag splits) the last episode of a bag that was never closed (no metadata.yaml, or a
+    # truncated file). "keep" writes it and marks it partial (store attrs ``partial_episodes``),
+    # "drop" leaves it out; the report counts it either way.
+    partial: str = "keep"
 
     def __post_init__(self) -> None:
         if self.split not in ("gap", "marker", "bag"):
@@ -116,6 +130,8 @@ class EpisodeConfig:
             raise ValueError("episodes.split=marker needs episodes.marker_topic")
         if self.min_length < 1:
             raise ValueError("episodes.min_length must be >= 1")
+        if self.partial not in ("keep", "drop"):
+            raise ValueError(f"episodes.partial must be keep or drop, got {self.partial!r}")
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ class _EpisodeWriter:
         self.next = 0
         self.written = 0
         self.write_s = 0.0
+        self.partial: list[int] = []  # store indices of episodes a crash cut off
 
     def wants(self, ordinal: int) -> bool:
         return ordinal in self.where
@@ -94,7 +95,7 @@ class _EpisodeWriter:
     def _write(self, e: int) -> None:
         ep = self.episodes[e]
         t = time.perf_counter()
-        self.store.add_episode(
+        index = self.store.add_episode(
             {
                 "rgb": self.frames.pop(e),
                 "state": ep.state,
@@ -102,6 +103,8 @@ class _EpisodeWriter:
                 "timestamp": ep.timestamp.astype(np.float64),
             }
         )
+        if ep.partial:
+            self.partial.append(int(index))
         self.write_s += time.perf_counter() - t
         self.written += 1
 
@@ -115,9 +118,9 @@ def _decode_image(bag: BagSource, raw: bytes, msgtype: str) -> np.ndarray:
 
 def write_bag_episodes(
     scan: BagScan, episodes: list[EpisodePlan], store, cfg: BagConvertConfig, pbar
-) -> float:
+) -> tuple[float, list[int]]:
     """Pass 2 over one bag: decode kept frames, append episodes. Returns seconds spent in
-    ``add_episode`` (the store's share of the time)."""
+    ``add_episode`` (the store's share of the time) and the store indices of partial episodes."""
     writer = _EpisodeWriter(store, episodes, pbar)
     stamp_from_log = cfg.stamp_source == "log"
     with BagSource(scan.path) as bag:
@@ -129,7 +132,7 @@ def write_bag_episodes(
             writer.put(ordinal, stamp, rgb, scan.path)
     if writer.written != len(episodes):
         raise BagError(f"{scan.path}: the bag ended early on the second pass")
-    return writer.write_s
+    return writer.write_s, writer.partial
 
 
 def _source_attrs(scans: list[BagScan], cfg: BagConvertConfig) -> dict:
@@ -193,10 +196,13 @@ def convert_bags(
     )
     show = sys.stderr.isatty() if progress is None else progress
     store_s = 0.0
+    partial: list[int] = []
     try:
         with tqdm(total=total, unit="frame", disable=not show, desc="bag2zarr") as pbar:
             for scan, (episodes, _) in zip(scans, plans, strict=True):
-                store_s += write_bag_episodes(scan, episodes, store, cfg, pbar)
+                seconds, cut = write_bag_episodes(scan, episodes, store, cfg, pbar)
+                store_s += seconds
+                partial += cut
         store.compute_stats()
     except BaseException:
         remove_store(out)
@@ -205,6 +211,7 @@ def convert_bags(
         "store": str(out),
         "episodes": store.num_episodes,
         "frames": store.num_steps,
+        "partial_episodes": partial,  # store indices of episodes a crash cut off (kept, marked)
         "bags": reports,
         "timing_s": {
             "scan_and_sync": round(t1 - t0, 3),
@@ -212,5 +219,5 @@ def convert_bags(
             "of_which_store_add_episode": round(store_s, 3),
         },
     }
-    store.update_attrs({"bag2zarr_report": report})
+    store.update_attrs({"bag2zarr_report": report, "partial_episodes": partial})
     return report

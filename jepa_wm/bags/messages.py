@@ -112,36 +112,53 @@ def image_to_rgb(msg: object, msgtype: str) -> np.ndarray:
 
 class JointPicker:
     """Picks the configured joints, in the configured order, from JointState messages whose
-    name order may differ from message to message (the mapping is cached per name tuple)."""
+    name order may differ from message to message, merging messages that each carry some of
+    them (an arm and a gripper publishing separately: ``hardware.joint_merge``)."""
 
-    def __init__(self, joints: tuple[str, ...], fields: tuple[str, ...], topic: str) -> None:
+    def __init__(
+        self, joints: tuple[str, ...], fields: tuple[str, ...], topic: str, max_age_s: float
+    ) -> None:
+        from hardware.joint_merge import JointStateMerger
+
         self.joints, self.fields, self.topic = joints, fields, topic
-        self._maps: dict[tuple[str, ...], np.ndarray] = {}
+        self.merger = JointStateMerger(joints, max_age_s)
+        self.complete = 0  # merged vectors returned
 
     def names(self) -> list[str]:
         """Feature names, joint-major: ``j`` for positions, ``j.velocity``, ``j.effort``."""
         return [j if f == "position" else f"{j}.{f}" for j in self.joints for f in self.fields]
 
-    def __call__(self, msg: object) -> np.ndarray | None:
-        """(len(joints) * len(fields),) float64, or None if a field is empty in this message."""
-        key = tuple(msg.name)  # type: ignore[attr-defined]
-        idx = self._maps.get(key)
-        if idx is None:
-            pos = {n: i for i, n in enumerate(key)}
-            missing = [j for j in self.joints if j not in pos]
-            if missing:
-                raise BagError(
-                    f"{self.topic}: joint(s) {missing} not in the JointState names "
-                    f"{list(key)}; fix state.joints in the config"
-                )
-            idx = self._maps[key] = np.array([pos[j] for j in self.joints], np.int64)
+    def __call__(self, msg: object, stamp_ns: int) -> np.ndarray | None:
+        """(len(joints) * len(fields),) float64 once every joint is known (merged over
+        messages), or None (incomplete so far, or a field empty in this message)."""
+        names = list(msg.name)  # type: ignore[attr-defined]
         cols = []
         for f in self.fields:
             arr = np.asarray(getattr(msg, f), np.float64)
-            if arr.size < len(key):
+            if arr.size < len(names):
                 return None
-            cols.append(arr[idx])
-        return np.stack(cols, axis=1).reshape(-1)
+            cols.append(arr[: len(names)])
+        merged = self.merger.update(names, np.stack(cols, axis=1), stamp_ns / 1e9)
+        if merged is None:
+            return None
+        self.complete += 1
+        return merged.reshape(-1)
+
+    def check(self, path: object) -> None:
+        """BagError if no complete joint vector was ever assembled, naming what is missing."""
+        if self.complete:
+            return
+        missing = self.merger.missing()
+        seen = sorted(self.merger.seen)
+        if missing:
+            raise BagError(
+                f"{path}: {self.topic}: joint(s) {missing} appear in no JointState message "
+                f"(names seen: {seen}); fix state.joints in the config"
+            )
+        raise BagError(
+            f"{path}: {self.topic}: the joints {list(self.joints)} never have values less than "
+            f"{self.merger.max_age_s} s apart (state.merge_max_age)"
+        )
 
 
 def pose_xyzquat(msg: object) -> np.ndarray:

@@ -15,7 +15,13 @@ Time handling (documented in ``docs`` of ``jepa-wm bag2zarr --help`` too):
   state that close are dropped (``no_state`` / ``no_ee_pose``).
 - **Action.** ``command``: the first command in ``[t, t + 1/fps)`` (the one sent after observing
   the frame); without one, the last command before ``t`` if at most ``action.max_age`` old (the
-  robot still executes it); else the frame is dropped (``no_command``).
+  robot still executes it); else the frame is dropped (``no_command``). Command stamps are first
+  shifted by ``-action.offset``. The report measures the association: ``command_offset_ms``
+  (each command's stamp minus the camera frame before it: median, p05, p95) and
+  ``first_command_lag_ms`` (first command minus first frame). It warns when the association is
+  ambiguous: commands stamped just before a frame (within 5 ms or a tenth of a period: clock
+  skew between hosts moves them to the previous frame's window), or a first command later than
+  one period (a lag that pairs each command with a later frame). ``action.offset`` fixes both.
   ``state_delta``: ``state[t+1] - state[t]`` within the episode (as V-JEPA 2-AC does with DROID);
   the last action of an episode is zero (it has no successor frame).
 """
@@ -43,6 +49,7 @@ class EpisodePlan:
     timestamp: np.ndarray
     state: np.ndarray
     action: np.ndarray
+    partial: bool = False  # cut off by a crash (``episodes.partial``)
 
 
 def _jump_log_times(s: Stream | None, jump_ns: float) -> np.ndarray:
@@ -99,26 +106,68 @@ def plan_bag(scan: BagScan, cfg: BagConvertConfig) -> tuple[list[EpisodePlan], d
     )
     order_breaks = int((np.diff(scan.images.stamp_ns) < 0).sum())
     episodes: list[EpisodePlan] = []
+    offsets: dict[str, list[float]] = {"after": [], "near": [], "lag": []}
     for k in range(len(cuts) + 1):
-        episodes += _plan_segment(scan, cfg, cuts, k, counts)
+        episodes += _plan_segment(scan, cfg, cuts, k, counts, offsets)
+    warnings = list(scan.warnings)
     report = {
         "bag": str(scan.path),
         "images": len(scan.images),
         "frames_kept": int(sum(len(e.ordinals) for e in episodes)),
         "episodes": len(episodes),
+        "partial_episodes": sum(e.partial for e in episodes),
+        "partial_dropped": counts.pop("partial_dropped", 0),
         "clock_jumps": int(len(cuts)),
         "out_of_order_stamps": order_breaks,
         "dropped": dict(sorted(counts.items())),
-        "warnings": list(scan.warnings),
+        "warnings": warnings,
     }
+    if scan.command is not None:
+        report.update(_offset_report(offsets, cfg, warnings, scan))
     return episodes, report
+
+
+def _offset_report(offsets: dict, cfg: BagConvertConfig, warnings: list, scan: BagScan) -> dict:
+    """command_offset_ms / first_command_lag_ms, and a warning where the association of commands
+    to frames is ambiguous (see the module docstring)."""
+    after = np.asarray(offsets["after"]) * 1e3
+    if after.size == 0:
+        return {"command_offset_ms": None, "first_command_lag_ms": None}
+    lag = float(np.median(offsets["lag"])) * 1e3
+    near = float(np.mean(offsets["near"]))
+    period_ms = cfg.period * 1e3
+    topic = cfg.action.topic
+    if near >= 0.2:
+        warnings.append(
+            f"{scan.path}: {topic}: {near:.0%} of commands are stamped less than "
+            f"{_edge(cfg) * 1e3:.0f} ms before a camera frame, so clock skew decides which frame "
+            "each belongs to (ambiguous); check the hosts' clocks or set action.offset"
+        )
+    if lag > period_ms:
+        warnings.append(
+            f"{scan.path}: {topic}: the first command comes {lag:.0f} ms after the first frame, "
+            f"more than one period ({period_ms:.0f} ms): each command may pair with a later "
+            f"frame than the one it was computed from (ambiguous); set action.offset: "
+            f"{lag / 1e3:.3f} if that is the lag"
+        )
+    p05, p50, p95 = np.percentile(after, [5, 50, 95])
+    return {
+        "command_offset_ms": {"median": round(p50, 2), "p05": round(p05, 2), "p95": round(p95, 2)},
+        "first_command_lag_ms": round(lag, 2),
+    }
+
+
+def _edge(cfg: BagConvertConfig) -> float:
+    return min(0.005, 0.1 * cfg.period)
 
 
 def _seg_ids(s: Stream | None, cuts: np.ndarray) -> np.ndarray | None:
     return None if s is None else np.searchsorted(cuts, s.log_ns, side="right")
 
 
-def _plan_segment(scan: BagScan, cfg: BagConvertConfig, cuts, k: int, counts: Counter):
+def _plan_segment(
+    scan: BagScan, cfg: BagConvertConfig, cuts, k: int, counts: Counter, offsets: dict
+):
     cam, cam_rows = _segment_part(scan.images, _seg_ids(scan.images, cuts), k, counts)
     if len(cam) == 0:
         return []
@@ -154,6 +203,7 @@ def _plan_segment(scan: BagScan, cfg: BagConvertConfig, cuts, k: int, counts: Co
     if scan.command is not None:
         cs, _ = _segment_part(scan.command, _seg_ids(scan.command, cuts), k, Counter())
         action, good = _commands(cs, ref, q, cfg)
+        _measure_offsets(cs, ref, t_cam, cfg, offsets)
         counts["no_command"] += int((ok & ~good).sum())
         ok &= good
     frames = dict(
@@ -163,26 +213,49 @@ def _plan_segment(scan: BagScan, cfg: BagConvertConfig, cuts, k: int, counts: Co
         state=state[ok],
         action=None if action is None else action[ok],
     )
-    return _split(frames, scan, cfg, counts)
+    return _split(frames, scan, cfg, counts, last=k == len(cuts))
+
+
+def _measure_offsets(cs: Stream, ref: int, t_cam: np.ndarray, cfg, offsets: dict) -> None:
+    """Per command: its time after the frame before it, and whether it sits just before a frame;
+    per segment: the first command's lag behind the first frame. Times after ``action.offset``."""
+    t = (cs.stamp_ns - ref) / 1e9 - cfg.action.offset
+    inside = (t >= t_cam[0]) & (t <= t_cam[-1])
+    if not inside.any():
+        return
+    t = t[inside]
+    j = np.searchsorted(t_cam, t, side="right")  # frames at or before each command
+    after = t - t_cam[j - 1]
+    nxt = t_cam[np.clip(j, 0, len(t_cam) - 1)] - t
+    near = (j < len(t_cam)) & (nxt > 0) & (nxt < _edge(cfg))
+    offsets["after"] += after.tolist()
+    offsets["near"] += near.tolist()
+    offsets["lag"].append(float(t[0] - t_cam[0]))
 
 
 def _commands(cs: Stream, ref: int, q: np.ndarray, cfg: BagConvertConfig):
     """The first command in [t, t + 1/fps) ("sent after observing frame t"); if there is none,
     the last one before t, at most ``action.max_age`` old (the robot still executes it)."""
-    t = (cs.stamp_ns - ref) / 1e9
+    t = (cs.stamp_ns - ref) / 1e9 - cfg.action.offset
     nxt, ok_n = sync.sample_next(t, cs.values, q, cfg.period)
     prev, ok_p = sync.sample_previous(t, cs.values, q, cfg.action.max_age)
     return np.where(ok_n[:, None], nxt, prev), ok_n | ok_p
 
 
-def _episode_ids(f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter) -> np.ndarray:
-    """Episode id per kept frame (-1: outside any episode)."""
+def _episode_ids(
+    f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter, last: bool
+) -> tuple[np.ndarray, int | None]:
+    """Episode id per kept frame (-1: outside any episode), and the id of the episode a crash
+    cut off (None if none): a start marker no stop follows, or the last episode of an unclosed
+    bag when there are no markers (``last``: this is the bag's last clock segment)."""
     n = len(f["stamp"])
-    if cfg.episodes.split == "bag":
-        return np.zeros(n, np.int64)
-    if cfg.episodes.split == "gap":
-        gaps = np.diff(f["stamp"]) / 1e9 > cfg.episodes.gap
-        return np.concatenate([[0], np.cumsum(gaps)]).astype(np.int64)
+    if cfg.episodes.split in ("bag", "gap"):
+        if cfg.episodes.split == "bag":
+            ids = np.zeros(n, np.int64)
+        else:
+            gaps = np.diff(f["stamp"]) / 1e9 > cfg.episodes.gap
+            ids = np.concatenate([[0], np.cumsum(gaps)]).astype(np.int64)
+        return ids, (int(ids[-1]) if n and last and not scan.closed else None)
     m = scan.markers
     order = np.argsort(m.log_ns, kind="stable")
     mlog, mval = m.log_ns[order], m.values[order, 0]
@@ -190,16 +263,23 @@ def _episode_ids(f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter)
     j = np.searchsorted(mlog, f["log"], side="right") - 1  # last marker at or before the frame
     active = (j >= 0) & (mval[np.clip(j, 0, None)] == 1.0)
     counts["outside_episode"] += int((~active).sum())
-    return np.where(active, starts[np.clip(j, 0, None)], -1).astype(np.int64)
+    cut = int(starts[-1]) if len(mval) and mval[-1] == 1.0 else None  # started, never stopped
+    return np.where(active, starts[np.clip(j, 0, None)], -1).astype(np.int64), cut
 
 
-def _split(f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter) -> list[EpisodePlan]:
-    ids = _episode_ids(f, scan, cfg, counts)
+def _split(
+    f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter, last: bool
+) -> list[EpisodePlan]:
+    ids, cut = _episode_ids(f, scan, cfg, counts, last)
     out = []
     for e in np.unique(ids[ids >= 0]):
         m = ids == e
         if m.sum() < cfg.episodes.min_length:
             counts["short_episode"] += int(m.sum())
+            continue
+        if e == cut and cfg.episodes.partial == "drop":
+            counts["partial_episode"] += int(m.sum())
+            counts["partial_dropped"] += 1
             continue
         state = f["state"][m]
         if f["action"] is None:
@@ -214,6 +294,7 @@ def _split(f: dict, scan: BagScan, cfg: BagConvertConfig, counts: Counter) -> li
                 timestamp=f["stamp"][m] / 1e9,
                 state=state.astype(np.float32),
                 action=action.astype(np.float32),
+                partial=bool(e == cut),
             )
         )
     return out

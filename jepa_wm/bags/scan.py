@@ -50,6 +50,7 @@ class BagScan:
     state_names: list[str]
     action_names: list[str]
     warnings: list[str] = field(default_factory=list)
+    closed: bool = True  # False: the recorder never closed it (killed, crashed): its end is cut
 
 
 def needed_topics(cfg: BagConvertConfig) -> dict[str, tuple[str, ...]]:
@@ -103,7 +104,9 @@ def scan_bag(path: str | Path, cfg: BagConvertConfig) -> BagScan:
 def _scan_open(bag: BagSource, cfg: BagConvertConfig) -> BagScan:
     topics = bag.topics
     img_t = cfg.image.topic
-    picker = M.JointPicker(cfg.state.joints, cfg.state.fields, cfg.state.topic)
+    picker = M.JointPicker(
+        cfg.state.joints, cfg.state.fields, cfg.state.topic, cfg.state.merge_max_age
+    )
     cmd_joints = cfg.action.joints or cfg.state.joints
     cols: dict[str, tuple[list, list, list]] = {}
     first_image = True
@@ -123,7 +126,11 @@ def _scan_open(bag: BagSource, cfg: BagConvertConfig) -> BagScan:
             value = None if ev is None else (1.0 if ev else 0.0)
             ts = log_ns
         elif topic == cfg.state.topic and cfg.state.joints:
-            value, ts = picker(msg), _stamp(msg, log_ns, cfg)
+            ts = _stamp(msg, log_ns, cfg)
+            value = picker(msg, ts)
+            if value is not None and stamp and stamp[-1] == ts:
+                vals[-1] = value  # the arm's and the gripper's message of one instant: the later
+                continue  # holds both, fresh
         elif topic in (cfg.state.ee_pose_topic, cfg.state.odom_topic):
             value, ts = M.pose_xyzquat(msg), _stamp(msg, log_ns, cfg)
         else:
@@ -133,6 +140,8 @@ def _scan_open(bag: BagSource, cfg: BagConvertConfig) -> BagScan:
             log.append(log_ns)
             stamp.append(ts)
             vals.append(value)
+    if cfg.state.joints:
+        picker.check(bag.path)
     return _assemble(bag, cfg, cols, picker.names(), cmd_joints, topics)
 
 
@@ -193,4 +202,5 @@ def _assemble(bag, cfg, cols, joint_names, cmd_joints, topics) -> BagScan:
         state_names=state_names,
         action_names=action_names,
         warnings=list(bag.warnings),
+        closed=bag.closed,
     )

@@ -2,7 +2,11 @@
 
 Indexed bags are read with ``rosbags``. MCAP files that were never closed (recorder killed,
 truncated copy) are read with the recovery scanner in ``mcap_recover``: what was fully written is
-used and the loss is reported in ``warnings``. Types come from the ROS 2 Kilted type store, plus
+used and the loss is reported in ``warnings``. A sqlite3 recording that was never closed keeps its
+newest messages in ``<file>.db3-wal``, which rosbags' read-only open ignores: the WAL is replayed
+into a temporary copy (the bag itself is never written) and the messages only it held are
+counted in ``warnings``. Messages compressed one by one (``compression_mode: message``, zstd) are
+recognised by the zstd frame magic, so they decode even without the metadata.yaml that says so. Types come from the ROS 2 Kilted type store, plus
 the message definitions stored in the bag for types it does not know (e.g. ``test_msgs``).
 
 Usage::
@@ -15,6 +19,9 @@ Usage::
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,10 +77,12 @@ class BagSource:
         if not self.path.exists():
             raise BagError(f"{self.path}: no such bag (file or directory)")
         self.warnings: list[str] = []
+        self.closed = True  # False once opening finds a recording its recorder never closed
         self.topics: dict[str, TopicInfo] = {}
         self.store = _typestore()
         self._reader = None
         self._recover_files: list[Path] = []
+        self._tmp: Path | None = None  # a replayed copy of a sqlite3 file and its WAL
 
     # -- opening ---------------------------------------------------------------------------
     def __enter__(self) -> BagSource:
@@ -93,9 +102,12 @@ class BagSource:
                 self._open_recovery(sorted(self.path.glob("*.mcap")), "no metadata.yaml")
                 return
             target = db3[0]  # an unclosed sqlite3 recording: the database itself is consistent
+            self.closed = False
             self.warnings.append(
                 f"{self.path}: not a closed bag (no metadata.yaml); reading {target.name}"
             )
+        if target.suffix == ".db3":
+            target = self._replay_wal(target)
         try:
             reader = Reader(target)
             reader.open()
@@ -122,6 +134,7 @@ class BagSource:
         if not files:
             raise BagError(f"{self.path}: cannot read bag ({why}) and it holds no .mcap file")
         self._recover_files = files
+        self.closed = False
         self.warnings.append(f"{self.path}: not a closed bag ({why}); recovering complete records")
         # One metadata pass: channels and schemas are needed to list topics.
         counts: dict[str, int] = {}
@@ -145,10 +158,37 @@ class BagSource:
             )
         self.topics = {t: TopicInfo(i.msgtype, counts.get(t, 0)) for t, i in self.topics.items()}
 
+    def _replay_wal(self, db3: Path) -> Path:
+        """``db3``, or a temporary copy with its non-empty ``-wal`` file checkpointed into it."""
+        wal = db3.with_name(db3.name + "-wal")
+        if not wal.is_file() or wal.stat().st_size == 0:
+            return db3
+        self.closed = False
+        before = _count_messages(f"file:{db3}?immutable=1")  # what rosbags alone would read
+        self._tmp = Path(tempfile.mkdtemp(prefix="jepa_wm_wal_"))
+        copy = self._tmp / db3.name
+        shutil.copy2(db3, copy)
+        shutil.copy2(wal, self._tmp / wal.name)
+        try:
+            con = sqlite3.connect(copy)
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            con.close()
+        except sqlite3.Error as exc:
+            raise BagError(f"{db3}: cannot replay {wal.name}: {exc}") from None
+        after = _count_messages(f"file:{copy}?immutable=1")
+        self.warnings.append(
+            f"{db3}: {after - before} of {after} messages were only in {wal.name} (a recording "
+            "that was not closed); read from a replayed copy"
+        )
+        return copy
+
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
     # -- reading ---------------------------------------------------------------------------
     def messages(self, topics: Iterable[str]) -> Iterator[tuple[str, str, int, bytes]]:
@@ -188,7 +228,7 @@ class BagSource:
             if not conns:
                 continue
             for conn, ts, raw in storage.messages(conns):
-                yield conn, ts, _zstd_decompress(raw) if per_message else raw
+                yield conn, ts, _zstd_decompress(raw) if per_message else _maybe_zstd(raw)
 
     def _recovered_messages(self, wanted: set[str]) -> Iterator[tuple[str, str, int, bytes]]:
         for f in self._recover_files:
@@ -196,7 +236,7 @@ class BagSource:
             for cid, ts, raw in scan_mcap(f, st):
                 topic, msgtype = st.channels[cid]
                 if topic in wanted:
-                    yield topic, msgtype, ts, raw
+                    yield topic, msgtype, ts, _maybe_zstd(raw)
 
     def decode(self, raw: bytes, msgtype: str) -> object:
         """Deserialize CDR bytes; BagError if the type is unknown or the bytes are corrupt."""
@@ -215,3 +255,24 @@ def list_topics(path: str | Path) -> dict[str, TopicInfo]:
     """Topics of a bag with type and message count, without decoding any message."""
     with BagSource(path) as bag:
         return dict(bag.topics)
+
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a zstd frame; CDR starts with 0x00 (encapsulation header)
+
+
+def _maybe_zstd(raw: bytes) -> bytes:
+    """A message rosbag2 compressed on its own (``compression_mode: message``) decompressed;
+    any other message as it is. Needed where no metadata.yaml says the bag is compressed."""
+    return _zstd_decompress(raw) if bytes(raw[:4]) == _ZSTD_MAGIC else raw
+
+
+def _count_messages(uri: str) -> int:
+    """Rows of a rosbag2 sqlite3 file's messages table (0 if it cannot be read)."""
+    try:
+        con = sqlite3.connect(uri, uri=True)
+        try:
+            return int(con.execute("SELECT count(*) FROM messages").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0

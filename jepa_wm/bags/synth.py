@@ -49,6 +49,10 @@ class SynthSpec:
     skip_frames: tuple[int, ...] = ()  # camera frames never published (a dropout)
     odom: bool = False  # /odom at state_fps: x = t, y = 2 t, yaw = 3 t (wrapped)
     array_commands: bool = False  # /expert/action Float64MultiArray [t, -t] after each frame
+    # >0: the last joint comes in its own JointState every split_every-th state step (an arm and
+    # a gripper driver publishing separately on /joint_states); the others without it
+    split_every: int = 0
+    command_delay: float = 0.001  # s from frame i to its command (< 0: a host clock behind)
 
 
 def frame_rgb(i: int, size: int) -> np.ndarray:
@@ -80,9 +84,9 @@ def _image_msg(store, i: int, ns: int, spec: SynthSpec):
     return store.types["sensor_msgs/msg/Image"](header=_stamp(store, ns), **f)
 
 
-def _joint_msg(store, ns: int, t: float, spec: SynthSpec, i: int):
-    names = list(spec.joints)
-    pos = joint_positions(t, len(names))
+def _joint_msg(store, ns: int, t: float, spec: SynthSpec, i: int, part: slice = slice(None)):
+    names = list(spec.joints)[part]
+    pos = joint_positions(t, len(spec.joints))[part]
     if i % 2:  # publishers may reorder names between messages; the converter must not care
         names, pos = names[::-1], pos[::-1]
     return store.types["sensor_msgs/msg/JointState"](
@@ -173,14 +177,22 @@ def synthetic_messages(spec: SynthSpec, store) -> list[tuple[int, str, str, obje
                     )
                 )
             else:
-                msg = partial(_traj_msg, store, log + 1_000_000, t, spec)
-                out.append((log + 1_000_000, TRAJ, "trajectory_msgs/msg/JointTrajectory", msg))
+                at = log + int(spec.command_delay * 1e9)
+                msg = partial(_traj_msg, store, at, t, spec)
+                out.append((at, TRAJ, "trajectory_msgs/msg/JointTrajectory", msg))
     n_states = int(spec.frames / spec.cam_fps * spec.state_fps) + 1
     st_dt = int(1e9 / spec.state_fps)
     for i in range(n_states):
         log = t0 + i * st_dt
         stamp = spec.state_stamp(i, log) if spec.state_stamp else log
-        msg = partial(_joint_msg, store, stamp, (stamp - t0) / 1e9, spec, i)
+        t = (stamp - t0) / 1e9
+        if spec.split_every:
+            msg = partial(_joint_msg, store, stamp, t, spec, i, slice(None, -1))
+            if i % spec.split_every == 0:
+                grip = partial(_joint_msg, store, stamp, t, spec, i, slice(-1, None))
+                out.append((log, JOINTS, "sensor_msgs/msg/JointState", grip))
+        else:
+            msg = partial(_joint_msg, store, stamp, t, spec, i)
         out.append((log, JOINTS, "sensor_msgs/msg/JointState", msg))
         if spec.odom:
             odom = partial(_odom_msg, store, stamp, (stamp - t0) / 1e9)
@@ -198,16 +210,23 @@ def synthetic_messages(spec: SynthSpec, store) -> list[tuple[int, str, str, obje
     return out
 
 
-def write_synthetic_bag(path: str | Path, spec: SynthSpec, storage: str = "mcap") -> Path:
-    """Write ``spec`` as a rosbag2 directory (storage "mcap" or "sqlite3"); returns the path."""
-    from rosbags.rosbag2 import StoragePlugin, Writer
+def write_synthetic_bag(
+    path: str | Path, spec: SynthSpec, storage: str = "mcap", compress_messages: bool = False
+) -> Path:
+    """Write ``spec`` as a rosbag2 directory (storage "mcap" or "sqlite3"; each message zstd
+    compressed on its own with ``compress_messages``, as ``ros2 bag record
+    --compression-mode message`` does); returns the path."""
+    from rosbags.rosbag2 import CompressionFormat, CompressionMode, StoragePlugin, Writer
     from rosbags.typesys import Stores, get_typestore
 
     store = get_typestore(Stores.ROS2_KILTED)
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
     msgs = synthetic_messages(spec, store)
     path = Path(path)
-    with Writer(path, version=9, storage_plugin=plugin) as w:
+    writer = Writer(path, version=9, storage_plugin=plugin)
+    if compress_messages:
+        writer.set_compression(CompressionMode.MESSAGE, CompressionFormat.ZSTD)
+    with writer as w:
         conns = {}
         for _, topic, msgtype, _ in msgs:
             if topic not in conns:

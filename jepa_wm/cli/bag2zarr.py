@@ -10,6 +10,9 @@ An unclosed/truncated mcap is converted as far as it is readable, with a warning
 The topic mapping is documented in ``jepa_wm/bags/config.py``; the time-sync rules (resampling,
 tolerances, out-of-order stamps, clock jumps) in ``jepa_wm/bags/plan.py``. Nothing is written if
 a bag lacks a needed topic or joint; the report lists frames kept and dropped, by reason.
+An episode a crash cut off (a start marker no stop follows; without markers, the last episode of
+a bag its recorder never closed) is kept and marked partial (store attrs ``partial_episodes``),
+or dropped with ``episodes: {partial: drop}``; the report counts it either way.
 """
 
 from __future__ import annotations
@@ -57,6 +60,11 @@ def _summary(report: dict) -> str:
             f"{b['episodes']} episodes; clock jumps {b['clock_jumps']}, out-of-order stamps "
             f"{b['out_of_order_stamps']}; not kept: {dropped}"
         )
+        if b["partial_episodes"] or b["partial_dropped"]:
+            lines.append(
+                f"  {b['bag']}: episode cut off by a crash: {b['partial_episodes']} kept and "
+                f"marked partial, {b['partial_dropped']} dropped (episodes.partial)"
+            )
         lines += [f"  warning: {w}" for w in b["warnings"]]
     return "\n".join(lines)
 

@@ -10,6 +10,9 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import shlex
+import tempfile
+from pathlib import Path
 
 from jepa_wm.errors import LaunchError
 
@@ -38,6 +41,10 @@ def parse_launch_args(items: list[str]) -> dict[str, str]:
         name, sep, value = item.partition(":=")
         if not sep or not name:
             raise LaunchError(f"launch argument {item!r} must look like name:=value")
+        if not value:  # upstream ros2 launch refuses it too ("malformed launch argument")
+            raise LaunchError(
+                f"launch argument {item!r} has an empty value; for an empty text pass {name}:=\"''\""
+            )
         out[name] = value
     return out
 
@@ -57,8 +64,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: default {default!r}" if default is not None else f"{name}: (required)")
         return 0
     if args.dry_run:
-        for spec in plan.nodes:
-            print(f"[{spec.label}] {' '.join(node_command(spec))}")
+        with tempfile.TemporaryDirectory(prefix="jepa_wm_launch_") as tmp:
+            for spec in plan.nodes:
+                print(f"[{spec.label}] {shlex.join(node_command(spec, Path(tmp)))}")
+                for name, value in spec.params:
+                    print(f"[{spec.label}]   {name}: {value!r}")
         return 0
     if not plan.nodes:
         raise LaunchError(f"{args.file}: no node to start")

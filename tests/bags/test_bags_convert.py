@@ -8,6 +8,7 @@ import pytest
 from jepa_wm.bags.config import BagConvertConfig, load_bag_config
 from jepa_wm.bags.convert import convert_bags
 from jepa_wm.bags.synth import SynthSpec, frame_rgb, joint_positions, write_synthetic_bag
+from jepa_wm.cli.bag2zarr import _summary
 from jepa_wm.config import from_dict
 from jepa_wm.data.store import TrajectoryStore
 from jepa_wm.errors import BagError, ConfigError
@@ -206,3 +207,89 @@ def test_failure_after_first_episode_leaves_no_store(tmp_path) -> None:
         [small, large], tmp_path / "o.zarr", _cfg(image={"resize": [8, 8]}), progress=False
     )
     assert TrajectoryStore.open(tmp_path / "o.zarr").num_episodes == 2
+
+
+@pytest.mark.parametrize("partial", ["keep", "drop"])
+def test_marker_episode_cut_by_a_crash_is_partial(tmp_path, partial: str) -> None:
+    # a recorder killed mid-episode: the second episode starts at 1.5 s and is never stopped
+    spec = SynthSpec(frames=60, markers=[(0.2, True), (1.0, False), (1.5, True)])
+    bag = write_synthetic_bag(tmp_path / "bag", spec)
+    cfg = _cfg(episodes={"split": "marker", "marker_topic": "/episode_marker", "partial": partial})
+    report = convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)
+    st = TrajectoryStore.open(tmp_path / "o.zarr")
+    b = report["bags"][0]
+    if partial == "keep":
+        assert st.num_episodes == 2 and report["partial_episodes"] == [1]
+        assert st.attrs["partial_episodes"] == [1] and b["partial_episodes"] == 1
+        assert "cut off by a crash: 1 kept and marked partial, 0 dropped" in _summary(report)
+    else:
+        assert st.num_episodes == 1 and report["partial_episodes"] == []
+        assert b["partial_dropped"] == 1 and b["dropped"]["partial_episode"] > 10
+    first = st.episode(0)["rgb"][:, 0, 0, 0] / 20.0
+    assert first[0] >= 0.2 and first[-1] <= 1.0  # the complete episode is untouched
+
+
+@pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
+def test_unclosed_bag_last_gap_episode_is_partial(tmp_path, storage: str) -> None:
+    # no markers: a bag its recorder never closed (no metadata.yaml) has its last episode cut
+    spec = SynthSpec(frames=40, skip_frames=tuple(range(15, 27)), commands=False)
+    bag = write_synthetic_bag(tmp_path / "bag", spec, storage=storage)
+    closed = convert_bags([bag], tmp_path / "closed.zarr", _cfg(), progress=False)
+    assert closed["episodes"] == 2 and closed["partial_episodes"] == []
+    (bag / "metadata.yaml").unlink()
+    report = convert_bags([bag], tmp_path / "o.zarr", _cfg(), progress=False)
+    assert report["episodes"] == 2 and report["partial_episodes"] == [1]
+    drop = _cfg(episodes={"partial": "drop"})
+    report = convert_bags([bag], tmp_path / "d.zarr", drop, progress=False)
+    assert report["episodes"] == 1 and report["bags"][0]["partial_dropped"] == 1
+
+
+@pytest.mark.parametrize("method", ["nearest", "linear"])
+def test_arm_and_gripper_on_separate_joint_state_messages_merge(tmp_path, method: str) -> None:
+    # j1, j2 at 100 Hz from the arm's driver; j3 alone at 20 Hz from the gripper's
+    bag = write_synthetic_bag(tmp_path / "bag", SynthSpec(frames=30, split_every=5))
+    cfg = _cfg(state={"joints": JOINTS, "method": method})
+    report = convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)
+    ep = TrajectoryStore.open(tmp_path / "o.zarr").episode(0)
+    assert report["frames"] >= 14 and not report["bags"][0]["dropped"].get("no_state")
+    truth = np.stack([joint_positions(x - 1_700_000_000.0, 3) for x in ep["timestamp"]])
+    np.testing.assert_allclose(ep["state"][:, :2], truth[:, :2], atol=1e-6)
+    np.testing.assert_allclose(ep["state"][:, 2], truth[:, 2], atol=0.05)  # <= 50 ms old
+
+
+def test_joint_in_no_message_names_what_was_seen(tmp_path) -> None:
+    bag = write_synthetic_bag(tmp_path / "bag", SynthSpec(frames=5, split_every=5))
+    cfg = _cfg(state={"joints": ["j1", "finger"]})
+    with pytest.raises(BagError, match=r"\['finger'\] appear in no JointState .*'j3'"):
+        convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("delay", "warn", "offset"),
+    [
+        (0.001, None, 0.0),
+        (-0.001, "stamped less than 5 ms before", -0.002),
+        (0.13, "first command comes 130 ms", 0.129),
+    ],
+    ids=["on_time", "skew_1ms_early", "lag_130ms"],
+)
+def test_command_to_frame_offsets_reported_and_ambiguity_warned(
+    tmp_path, delay: float, warn: str | None, offset: float
+) -> None:
+    bag = write_synthetic_bag(tmp_path / "bag", SynthSpec(frames=40, command_delay=delay))
+    action = {"source": "command", "topic": "/arm_controller/joint_trajectory"}
+    report = convert_bags([bag], tmp_path / "a.zarr", _cfg(fps=20.0, action=action), progress=False)
+    b = report["bags"][0]
+    assert abs(b["command_offset_ms"]["median"] - (delay * 1e3) % 50.0) < 0.5
+    assert abs(b["first_command_lag_ms"] - max(delay, 0.0) * 1e3) < 0.5 or delay < 0
+    if warn is None:
+        assert not b["warnings"]
+    else:
+        assert any(warn in w and "ambiguous" in w for w in b["warnings"]), b["warnings"]
+    # with the measured offset set, each frame gets the command computed from it
+    cfg = _cfg(fps=20.0, action={**action, "offset": offset})
+    convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)
+    ep = TrajectoryStore.open(tmp_path / "o.zarr").episode(0)
+    t = ep["rgb"][:, 0, 0, 0] / 20.0
+    expect = np.stack([joint_positions(x + 0.05, 3) for x in t])
+    np.testing.assert_allclose(ep["action"][:-4], expect[:-4], atol=1e-6)

@@ -58,3 +58,39 @@ def test_compressed_roundtrip(fmt: str) -> None:
     out = compressed_to_rgb(rgb_to_compressed(img, fmt, quality=95), fmt)
     tol = 0 if fmt == "png" else 4
     assert out.shape == img.shape and np.abs(out.astype(int) - img).max() <= tol
+
+
+def _png(img: np.ndarray) -> bytes:
+    import cv2
+
+    ok, enc = cv2.imencode(".png", img)
+    assert ok
+    return enc.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("kind", "decode"),
+    [
+        ("raw 16UC1", lambda d: image_msg_to_rgb(d.tobytes(), "16UC1", 4, 6, 12)),
+        ("raw mono16", lambda d: image_msg_to_rgb(d.tobytes(), "mono16", 4, 6, 12)),
+        ("16-bit png", lambda d: compressed_to_rgb(_png(d), "png")),
+        (
+            "16-bit png, format says so",
+            lambda d: compressed_to_rgb(_png(d), "16UC1; png compressed"),
+        ),
+        ("16-bit colour png", lambda d: compressed_to_rgb(_png(np.dstack([d] * 3)), "png")),
+    ],
+)
+def test_16_bit_images_one_rule(kind: str, decode) -> None:
+    # depth in mm (1000..5000): cv2's colour decode used to turn a png of it into values 3..19
+    depth = np.linspace(1000, 5000, 24).astype(np.uint16).reshape(4, 6)
+    with pytest.raises(ImageEncodingError, match="16-bit samples .*camera inputs must be 8-bit"):
+        decode(depth)
+
+
+def test_8_bit_grey_and_alpha_png_decode() -> None:
+    grey = np.arange(24, dtype=np.uint8).reshape(4, 6)
+    out = compressed_to_rgb(_png(grey), "png")
+    assert out.shape == (4, 6, 3) and np.array_equal(out[..., 1], grey)
+    bgra = np.dstack([grey, grey + 1, grey + 2, np.full_like(grey, 9)])
+    np.testing.assert_array_equal(compressed_to_rgb(_png(bgra), "png")[..., 0], grey + 2)

@@ -20,6 +20,7 @@ from jepa_wm.bags.source import BagSource
 from jepa_wm.cli.record import recorder_command
 from jepa_wm.config import from_dict
 from jepa_wm.data.store import TrajectoryStore
+from jepa_wm.errors import BagError
 
 RECORDER = (
     Path(__file__).resolve().parents[2] / "ros_ws/src/jepa_wm_ros/jepa_wm_ros/recorder_node.py"
@@ -160,6 +161,12 @@ def test_recorder_sigkill_leaves_readable_bag(tmp_path, ros_env) -> None:
     report = convert_bags([bag], tmp_path / "o.zarr", cfg, progress=False)
     assert report["frames"] >= 20
     _check_frames(tmp_path / "o.zarr")
+    # it was cut off by the kill: kept and marked partial, and counted in the report
+    assert report["partial_episodes"] == [0] and report["bags"][0]["partial_episodes"] == 1
+    assert TrajectoryStore.open(tmp_path / "o.zarr").attrs["partial_episodes"] == [0]
+    drop = from_dict(BagConvertConfig, {**CFG, "episodes": {**CFG["episodes"], "partial": "drop"}})
+    with pytest.raises(BagError, match="'partial_dropped': 1"):
+        convert_bags([bag], tmp_path / "d.zarr", drop, progress=False)
 
 
 def test_record_sim_launch_file_parses() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jepa_wm.app.launch import node_command, parse_launch_file
 from jepa_wm.errors import LaunchError
@@ -18,17 +18,29 @@ def test_launch_grasp_pipeline_parses() -> None:
     names = [n.name for n in plan.nodes]
     assert names == ["sim", "arm_adapter", "planner_node", "task_node"]
     sim = plan.nodes[0]
-    assert ("seed", "7") in sim.params and sim.required
+    assert ("seed", 7) in sim.params and sim.required  # typed as upstream types it
     assert all(Path(f).is_file() for n in plan.nodes for f in n.param_files)
     assert dict(plan.nodes[2].params)["planner_config"].endswith("launch/params/planner_grasp.yaml")
     assert "checkpoint" in plan.declared and plan.nodes[3].required
+    assert dict(plan.nodes[3].params)["goal_set"] == ""  # the task's own subgoals by default
+    played = parse_launch_file(ROOT / "launch/grasp_pipeline.launch.yaml", {"goal_set": "g/pick"})
+    assert dict(played.nodes[3].params)["goal_set"] == "g/pick"
+
+
+def test_launch_goal_capture_parses() -> None:
+    plan = parse_launch_file(
+        ROOT / "launch/goal_capture.launch.yaml", {"out": "g", "view": "wrist"}
+    )
+    (node,) = plan.nodes
+    assert node.exec == "goal_capture"
+    assert dict(node.params) == {"out": "g", "views": ["wrist"], "topics": ["/camera/image_raw"]}
 
 
 def test_launch_nav_pipeline_parses() -> None:
     plan = parse_launch_file(ROOT / "launch/nav_pipeline.launch.yaml", {"twist_stamped": "true"})
     execs = [n.exec for n in plan.nodes]
     assert execs == ["sim_node", "base_adapter", "planner_node", "task_node"]
-    assert ("twist_stamped", "true") in plan.nodes[1].params
+    assert ("twist_stamped", True) in plan.nodes[1].params
     assert ("env", "husky-nav") in plan.nodes[3].params  # the goal view comes from the task node
     assert all(Path(f).is_file() for n in plan.nodes for f in n.param_files)
 
@@ -37,7 +49,7 @@ def test_launch_record_sim_parses() -> None:
     plan = parse_launch_file(ROOT / "launch/record_sim.launch.yaml", {"out": "/tmp/x"})
     sim, rec = plan.nodes
     assert ("driver", "expert") in sim.params and ("output", "/tmp/x") in rec.params
-    topics = json.loads(dict(rec.params)["topics"])
+    topics = dict(rec.params)["topics"]
     assert {"/sim/state", "/sim/action", "/episode_active", "/camera/image_raw"} <= set(topics)
 
 
@@ -72,23 +84,13 @@ def test_launch_include_group_namespace_and_command(tmp_path: Path) -> None:
     plan = parse_launch_file(top, {"x": "4"})
     child, env_node = plan.nodes
     assert child.name == "n_40" and child.namespace == "/robot/inner"
-    assert dict(child.params) == {"list": "[1, 2]", "flag": "true"}
+    assert dict(child.params) == {"list": [1, 2], "flag": True}
     assert env_node.namespace == "" and dict(env_node.params)["home"] == "fallback"
-    argv = node_command(child, executable="/bin/e")
-    assert argv == [
-        "/bin/e",
-        "--ros-args",
-        "-r",
-        "__node:=n_40",
-        "-r",
-        "__ns:=/robot/inner",
-        "-p",
-        "list:=[1, 2]",
-        "-p",
-        "flag:=true",
-        "-r",
-        "/a:=/b",
-    ]
+    argv = node_command(child, tmp_path, executable="/bin/e")
+    assert argv[:6] == ["/bin/e", "--ros-args", "-r", "__node:=n_40", "-r", "__ns:=/robot/inner"]
+    assert argv[6::2] == ["--params-file", "--params-file", "-r"] and argv[-1] == "/a:=/b"
+    written = [yaml.safe_load(Path(f).read_text()) for f in argv[7:10:2]]
+    assert written == [{"/**": {"ros__parameters": v}} for v in ({"list": [1, 2]}, {"flag": True})]
 
 
 @pytest.mark.parametrize(
@@ -143,5 +145,7 @@ def test_launch_find_pkg_share_uses_ament_prefix(
         tmp_path / "b.launch.yaml",
         "launch:\n- node: {pkg: p, exec: '$(find-pkg-share missing_pkg)'}\n",
     )
-    with pytest.raises(LaunchError, match=r"b.launch.yaml:2: package 'missing_pkg' not found"):
+    with pytest.raises(
+        LaunchError, match=r"b.launch.yaml:2: node: package 'missing_pkg' not found"
+    ):
         parse_launch_file(g)

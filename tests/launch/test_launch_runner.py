@@ -76,7 +76,10 @@ def test_launch_runner_required_exit_shuts_all_down(
     grandchild = int(next(line for line in lines if line.startswith("[fork] child")).split()[-1])
     assert not any(_alive(p) for p in [*runner.pids, grandchild])
     assert "[stub] stubborn up" in lines
-    assert any("[quit] args ['--ros-args', '-r', '__node:=quit', '-p', 'k:=2']" in x for x in lines)
+    assert any(
+        "[quit] args ['--ros-args', '-r', '__node:=quit', '--params-file'" in x for x in lines
+    )
+    assert not Path(runner._params_dir.name).exists()  # its parameter files are cleaned up
     assert any("escalating" in x for x in lines)  # stubborn ignored SIGINT
 
 

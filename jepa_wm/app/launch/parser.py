@@ -6,24 +6,30 @@ Supported (same meaning as ``ros2 launch``, so one file serves both):
 - ``arg: {name, default, description}``; ``let: {name, value}``;
 - ``node: {pkg, exec, name, namespace, param, remap, output, on_exit: shutdown, args, ros_args,
   respawn, env, if, unless, sigterm_timeout, sigkill_timeout}``; ``param`` entries are
-  ``{name, value}`` or ``{from: params.yaml}``; ``remap`` entries are ``{from, to}``;
-- ``include: {file, arg: [{name, value}], if, unless}`` (YAML launch files only);
+  ``{name, value}`` or ``{from: params.yaml}``, applied in file order (a later entry wins);
+  ``remap`` entries are ``{from, to}``;
+- ``include: {file, arg: [{name, value}], if, unless}`` (YAML launch files only; a relative
+  ``file`` is relative to the working directory, as upstream: use ``$(dirname)/...``);
 - ``group:`` a list of actions, or ``{children, scoped, if, unless}``;
 - ``push_ros_namespace: {namespace}`` (scoped to the enclosing group or file);
-- substitutions: see ``substitutions.py``.
+- substitutions: see ``substitutions.py``; typed values and argument splitting: ``values.py``.
 
-Any other tag or attribute is a ``LaunchError`` naming the file and line: a typo never goes
-unnoticed. Launch arguments given on the command line must be declared by some ``arg``.
+Upstream's attribute types hold: text attributes (``if``, ``respawn``, ``default``, ...) must be
+YAML strings (``if: true`` is refused, ``if: "true"`` is not), ``if`` and ``unless`` exclude each
+other, timeouts are YAML floats (``5.0``: upstream refuses ``5`` and fails on ``"5.0"``). Any other tag or attribute is a ``LaunchError`` naming the file, line
+and tag: a typo never goes unnoticed. Launch arguments given on the command line must be
+declared by some ``arg``.
 """
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jepa_wm.app.launch.substitutions import SubstitutionError, substitute
+from jepa_wm.app.launch.values import ParamValue, param_value, split_cmdline, yaml_bool
 from jepa_wm.app.launch.yaml_marks import (
     MarkedDict,
     MarkedList,
@@ -34,17 +40,26 @@ from jepa_wm.errors import LaunchError
 
 
 @dataclass(frozen=True)
+class ParamItem:
+    """One ``param`` entry, in file order: a parameter file, or one name with its typed value."""
+
+    file: str = ""
+    name: str = ""
+    value: ParamValue = ""
+
+
+@dataclass(frozen=True)
 class NodeSpec:
-    """One node to start. ``params`` values are YAML text, as ``-p name:=value`` expects."""
+    """One node to start; ``parameters`` keep the file's order, which decides who wins."""
 
     pkg: str
     exec: str
     name: str = ""
     namespace: str = ""
-    params: tuple[tuple[str, str], ...] = ()
-    param_files: tuple[str, ...] = ()
+    parameters: tuple[ParamItem, ...] = ()
     remaps: tuple[tuple[str, str], ...] = ()
     args: tuple[str, ...] = ()
+    ros_args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     output: str = "screen"
     required: bool = False
@@ -56,6 +71,16 @@ class NodeSpec:
     @property
     def label(self) -> str:
         return self.name or self.exec
+
+    @property
+    def params(self) -> tuple[tuple[str, ParamValue], ...]:
+        """The ``{name, value}`` entries as ``(name, typed value)``, in order."""
+        return tuple((p.name, p.value) for p in self.parameters if not p.file)
+
+    @property
+    def param_files(self) -> tuple[str, ...]:
+        """The ``{from: FILE}`` entries, in order."""
+        return tuple(p.file for p in self.parameters if p.file)
 
 
 @dataclass
@@ -158,7 +183,7 @@ def _parse_actions(actions: Any, scope: _Scope, plan: LaunchPlan, line: int) -> 
         try:
             handler(body, scope, plan, eline)
         except SubstitutionError as exc:
-            raise _err(scope, eline, str(exc)) from None
+            raise _err(scope, eline, f"{tag}: {exc}") from None
 
 
 def _check_attrs(tag: str, body: Any, scope: _Scope, line: int) -> None:
@@ -174,37 +199,53 @@ def _check_attrs(tag: str, body: Any, scope: _Scope, line: int) -> None:
             )
 
 
-def _text(value: Any, scope: _Scope) -> str:
-    """A scalar attribute as text, substitutions expanded."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return substitute(str(value), scope.configs, scope.file)
+def _text(value: Any, scope: _Scope, what: str = "attribute") -> str:
+    """A text attribute, substitutions expanded; upstream refuses YAML numbers and booleans."""
+    if not isinstance(value, str):
+        raise SubstitutionError(
+            f"{what}: expected a string, got {type(value).__name__} {value!r} (quote it: '{value}')"
+        )
+    return substitute(value, scope.configs, scope.file)
 
 
 def _require(body: MarkedDict, key: str, tag: str, scope: _Scope, line: int) -> str:
     if key not in body:
         raise _err(scope, line, f"{tag}: missing attribute {key!r}")
-    return _text(body[key], scope)
+    return _text(body[key], scope, f"{tag}.{key}")
 
 
-def _flag(value: Any, scope: _Scope, line: int, what: str) -> bool:
-    text = _text(value, scope).strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
+def _flag(value: Any, scope: _Scope, line: int, what: str, allow_bool: bool = False) -> bool:
+    """A condition: ``true``/``false``/``1``/``0`` in any case (upstream's IfCondition).
+
+    Only ``group.scoped`` is bool-typed upstream; ``if``/``unless`` must be YAML strings."""
+    if allow_bool and isinstance(value, bool):
+        return value
+    text = _text(value, scope, what).lower()
+    if text.strip() in _TRUE or text.strip() in _FALSE:
+        return text.strip() in _TRUE
     raise _err(scope, line, f"{what}: expected true/false/1/0, got {text!r}")
 
 
-def _enabled(body: Any, scope: _Scope, line: int) -> bool:
+def _float(value: Any, scope: _Scope, line: int, what: str) -> float:
+    """A timeout: a YAML float. Upstream refuses a YAML int (``5``) and fails on a text."""
+    if isinstance(value, float):
+        return value
+    raise _err(scope, line, f"node.{what}: expected a float such as 5.0, got {value!r}")
+
+
+def _enabled(body: Any, scope: _Scope, line: int, tag: str) -> bool:
     if not isinstance(body, MarkedDict):
         return True
-    if "if" in body and not _flag(body["if"], scope, line, "if"):
+    if "if" in body and "unless" in body:
+        raise _err(scope, line, f"{tag}: 'if' and 'unless' cannot be used together")
+    if "if" in body and not _flag(body["if"], scope, line, f"{tag}.if"):
         return False
-    return not ("unless" in body and _flag(body["unless"], scope, line, "unless"))
+    return not ("unless" in body and _flag(body["unless"], scope, line, f"{tag}.unless"))
 
 
 def _arg(body: MarkedDict, scope: _Scope, plan: LaunchPlan, line: int) -> None:
     name = _require(body, "name", "arg", scope, line)
-    default = _text(body["default"], scope) if "default" in body else None
+    default = _text(body["default"], scope, "arg.default") if "default" in body else None
     plan.declared.setdefault(name, default)
     if name not in scope.configs:
         if default is None:
@@ -239,9 +280,9 @@ def _push_ros_namespace(body: MarkedDict, scope: _Scope, plan: LaunchPlan, line:
 
 def _group(body: Any, scope: _Scope, plan: LaunchPlan, line: int) -> None:
     if isinstance(body, MarkedDict):
-        if not _enabled(body, scope, line):
+        if not _enabled(body, scope, line, "group"):
             return
-        scoped = _flag(body.get("scoped", True), scope, line, "scoped")
+        scoped = _flag(body.get("scoped", True), scope, line, "group.scoped", allow_bool=True)
         children = body.get("children", MarkedList())
     else:
         scoped, children = True, body
@@ -249,11 +290,10 @@ def _group(body: Any, scope: _Scope, plan: LaunchPlan, line: int) -> None:
 
 
 def _include(body: MarkedDict, scope: _Scope, plan: LaunchPlan, line: int) -> None:
-    if not _enabled(body, scope, line):
+    if not _enabled(body, scope, line, "include"):
         return
-    target = Path(_require(body, "file", "include", scope, line))
-    if not target.is_absolute() and not target.is_file():
-        target = scope.file.resolve().parent / target
+    # Upstream opens a relative path against the working directory, not the including file.
+    target = Path(os.path.abspath(_require(body, "file", "include", scope, line)))
     if not target.name.endswith((".yaml", ".yml")):
         raise _err(scope, line, f"include {target}: only YAML launch files can be included here")
     sites = (*scope.includes, (scope.file, line))
@@ -279,68 +319,89 @@ def _entities(items: Any, what: str, scope: _Scope, line: int) -> list[MarkedDic
     return list(items)
 
 
-def _param_value(value: Any, scope: _Scope) -> str:
-    """YAML text for ``-p name:=value``; rcl parses it back with the same type inference."""
-    if isinstance(value, str):
-        return substitute(value, scope.configs, scope.file)
-    if isinstance(value, list):
-        return json.dumps([_param_scalar(v, scope) for v in value])
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def _parameters(body: MarkedDict, scope: _Scope, line: int) -> tuple[ParamItem, ...]:
+    items = []
+    for p in _entities(body.get("param", MarkedList()), "node.param", scope, line):
+        if "from" in p and len(p) == 1:
+            f = Path(_text(p["from"], scope, "node.param.from"))
+            if not f.is_file():
+                raise _err(scope, p.line, f"node.param: parameter file {f} not found")
+            check_param_file(f, f"{scope.file}:{p.line}")  # bounded parse before rcl reads it
+            items.append(ParamItem(file=os.path.abspath(f)))
+        elif set(p) == {"name", "value"}:
+            name = _text(p["name"], scope, "node.param.name")
+            try:
+                value = param_value(p["value"], name, scope.configs, scope.file)
+            except SubstitutionError as exc:
+                raise _err(scope, p.line, f"node.param: {exc}") from None
+            items.append(ParamItem(name=name, value=value))
+        elif set(p) == {"name", "param"}:  # upstream's nested form
+            raise _err(
+                scope,
+                p.line,
+                "node.param: nested parameters ({name, param: [...]}) are not supported by "
+                "jepa-wm launch; write each as {name: outer.inner, value: ...}",
+            )
+        else:
+            raise _err(scope, p.line, "node.param: expected {name, value} or {from: FILE}")
+    return tuple(items)
 
 
-def _param_scalar(v: Any, scope: _Scope) -> Any:
-    return substitute(v, scope.configs, scope.file) if isinstance(v, str) else v
+def _cmdline(body: MarkedDict, key: str, scope: _Scope) -> tuple[str, ...]:
+    if key not in body:
+        return ()
+    value = body[key]
+    if not isinstance(value, str):
+        _text(value, scope, f"node.{key}")  # raises: upstream wants text here
+    return tuple(split_cmdline(value, scope.configs, scope.file))
 
 
 def _node(body: MarkedDict, scope: _Scope, plan: LaunchPlan, line: int) -> None:
-    if not _enabled(body, scope, line):
+    if not _enabled(body, scope, line, "node"):
         return
-    params, files, remaps = [], [], []
-    for p in _entities(body.get("param", MarkedList()), "node.param", scope, line):
-        if "from" in p and len(p) == 1:
-            f = Path(_text(p["from"], scope))
-            if not f.is_file():
-                raise _err(scope, p.line, f"parameter file {f} not found")
-            check_param_file(f, f"{scope.file}:{p.line}")  # bounded parse before rcl reads it
-            files.append(str(f))
-        elif set(p) == {"name", "value"}:
-            params.append((_text(p["name"], scope), _param_value(p["value"], scope)))
-        else:
-            raise _err(scope, p.line, "node.param: expected {name, value} or {from: FILE}")
+    remaps = []
     for r in _entities(body.get("remap", MarkedList()), "node.remap", scope, line):
         if set(r) != {"from", "to"}:
             raise _err(scope, r.line, "node.remap: expected {from, to}")
-        remaps.append((_text(r["from"], scope), _text(r["to"], scope)))
+        remaps.append((_text(r["from"], scope, "remap.from"), _text(r["to"], scope, "remap.to")))
     env = [
-        (_text(e["name"], scope), _text(e["value"], scope))
+        (_text(e["name"], scope, "env.name"), _text(e["value"], scope, "env.value"))
         for e in _entities(body.get("env", MarkedList()), "node.env", scope, line)
     ]
-    on_exit = _text(body["on_exit"], scope) if "on_exit" in body else ""
+    on_exit = _text(body["on_exit"], scope, "node.on_exit") if "on_exit" in body else ""
     if on_exit not in ("", "shutdown"):
         raise _err(scope, line, f"node.on_exit: only 'shutdown' is supported, got {on_exit!r}")
-    output = _text(body.get("output", "screen"), scope)
+    output = _text(body.get("output", "screen"), scope, "node.output")
     if output not in ("screen", "log", "both"):
         raise _err(scope, line, f"node.output: expected screen, log or both, got {output!r}")
-    extra = _text(body["args"], scope).split() if "args" in body else []
-    extra += _text(body["ros_args"], scope).split() if "ros_args" in body else []
+    respawn = False
+    if "respawn" in body:
+        text = _text(body["respawn"], scope, "node.respawn")
+        respawn = yaml_bool(text)
+        if respawn is None:
+            raise _err(scope, line, f"node.respawn: expected a boolean, got {text!r}")
     plan.nodes.append(
         NodeSpec(
             pkg=_require(body, "pkg", "node", scope, line),
             exec=_require(body, "exec", "node", scope, line),
-            name=_text(body.get("name", ""), scope),
-            namespace=_join_ns(scope.namespace, _text(body.get("namespace", ""), scope)),
-            params=tuple(params),
-            param_files=tuple(files),
+            name=_text(body.get("name", ""), scope, "node.name"),
+            namespace=_join_ns(
+                scope.namespace, _text(body.get("namespace", ""), scope, "node.namespace")
+            ),
+            parameters=_parameters(body, scope, line),
             remaps=tuple(remaps),
-            args=tuple(extra),
+            args=_cmdline(body, "args", scope),
+            ros_args=_cmdline(body, "ros_args", scope),
             env=tuple(env),
             output=output,
             required=on_exit == "shutdown",
-            respawn=_flag(body.get("respawn", False), scope, line, "respawn"),
-            sigterm_timeout=float(_text(body.get("sigterm_timeout", 5.0), scope)),
-            sigkill_timeout=float(_text(body.get("sigkill_timeout", 5.0), scope)),
+            respawn=respawn,
+            sigterm_timeout=_float(
+                body.get("sigterm_timeout", 5.0), scope, line, "sigterm_timeout"
+            ),
+            sigkill_timeout=_float(
+                body.get("sigkill_timeout", 5.0), scope, line, "sigkill_timeout"
+            ),
             source=f"{scope.file}:{line}",
         )
     )

@@ -1,7 +1,7 @@
 """Start the nodes of a ``LaunchPlan`` as separate processes and shut them down cleanly.
 
-Each node runs in its own session (process group), started without a shell:
-``EXEC --ros-args -r __node:=NAME -r __ns:=NS -p k:=v --params-file F -r from:=to``.
+Each node runs in its own session (process group), started without a shell, with the command
+line upstream launch_ros builds (``node_command``).
 Its output lines are printed prefixed with ``[name]``. On Ctrl-C / SIGTERM, or when a node
 marked ``on_exit: shutdown`` exits, every group gets SIGINT, then SIGTERM after
 ``sigterm_timeout``, then SIGKILL after ``sigkill_timeout``: no process is left behind. Children
@@ -13,13 +13,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shlex
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from jepa_wm.app.dds import loopback_dds_env
 from jepa_wm.app.launch.parser import NodeSpec
@@ -28,6 +32,7 @@ from jepa_wm.app.launch.substitutions import (
     ament_prefix_path_env,
     find_package_prefix,
 )
+from jepa_wm.app.launch.values import ParamValue
 from jepa_wm.errors import LaunchError
 
 
@@ -45,25 +50,40 @@ def resolve_executable(pkg: str, exe: str) -> Path:
     )
 
 
-def node_command(spec: NodeSpec, executable: Path | str | None = None) -> list[str]:
-    """argv for one node: the executable, its args, then ``--ros-args`` with the node's setup."""
+def write_param_file(directory: Path, name: str, value: ParamValue) -> Path:
+    """One ``{name, value}`` entry as a ROS parameter file for all nodes (``/**``), as upstream
+    launch_ros writes it; ``directory`` must exist."""
+    fd, path = tempfile.mkstemp(prefix="launch_params_", suffix=".yaml", dir=directory)
+    with os.fdopen(fd, "w") as fh:
+        yaml.safe_dump({"/**": {"ros__parameters": {name: value}}}, fh, default_flow_style=False)
+    return Path(path)
+
+
+def node_command(
+    spec: NodeSpec, params_dir: Path, executable: Path | str | None = None
+) -> list[str]:
+    """argv for one node, in upstream launch_ros's order.
+
+    ``EXEC ARGS [--ros-args ROS_ARGS] --ros-args [-r __node:=N] [-r __ns:=NS]
+    (--params-file F)* (-r from:=to)*``: every ``param`` entry becomes a ``--params-file`` in file
+    order (a ``{name, value}`` one is written to ``params_dir``), so a later entry overrides an
+    earlier one as it does upstream (rcl lets ``-p`` beat every file, whatever the order).
+    """
     exe = str(executable or resolve_executable(spec.pkg, spec.exec))
-    ros: list[str] = []
+    argv = [exe, *spec.args]
+    if spec.ros_args:
+        argv += ["--ros-args", *spec.ros_args]
+    argv.append("--ros-args")
     if spec.name:
-        ros += ["-r", f"__node:={spec.name}"]
+        argv += ["-r", f"__node:={spec.name}"]
     if spec.namespace:
-        ros += ["-r", f"__ns:={spec.namespace}"]
-    for f in spec.param_files:
-        ros += ["--params-file", f]
-    for k, v in spec.params:
-        ros += ["-p", f"{k}:={v if v != '' else repr('')}"]  # rcl rejects an empty -p value
+        argv += ["-r", f"__ns:={spec.namespace}"]
+    for item in spec.parameters:
+        path = item.file or write_param_file(params_dir, item.name, item.value)
+        argv += ["--params-file", str(path)]
     for src, dst in spec.remaps:
-        ros += ["-r", f"{src}:={dst}"]
-    args = list(spec.args)
-    if "--ros-args" in args:  # ros_args given in the file: merge into one --ros-args block
-        i = args.index("--ros-args")
-        args, ros = args[:i], args[i + 1 :] + ros
-    return [exe, *args, *(["--ros-args", *ros] if ros else [])]
+        argv += ["-r", f"{src}:={dst}"]
+    return argv
 
 
 def child_env(extra: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
@@ -95,7 +115,10 @@ class LaunchRunner:
     """Runs nodes until interrupted, a required node exits, or all nodes have exited."""
 
     def __init__(self, nodes: list[NodeSpec], write: Callable[[str], None] | None = None) -> None:
-        self._procs = [_Proc(spec, node_command(spec)) for spec in nodes]
+        # The parameter files of {name, value} entries live as long as the runner.
+        self._params_dir = tempfile.TemporaryDirectory(prefix="jepa_wm_launch_")
+        params = Path(self._params_dir.name)
+        self._procs = [_Proc(spec, node_command(spec, params)) for spec in nodes]
         self._write = write or (lambda line: print(line, flush=True))
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -126,7 +149,7 @@ class LaunchRunner:
         proc.returncode = None
         proc.reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
         proc.reader.start()
-        self._log(f"started {proc.spec.label} (pid {proc.popen.pid}): {' '.join(proc.argv)}")
+        self._log(f"started {proc.spec.label} (pid {proc.popen.pid}): {shlex.join(proc.argv)}")
 
     def request_stop(self, reason: str = "stop requested") -> None:
         """Ask ``run`` to shut everything down (thread- and signal-safe)."""
@@ -135,7 +158,10 @@ class LaunchRunner:
             self._stop.set()
 
     def run(self, install_signal_handlers: bool = True, poll_s: float = 0.05) -> int:
-        """Start all nodes and supervise them; returns 0, or 1 if a required node failed."""
+        """Start all nodes and supervise them; returns 0, or 1 if a required node failed.
+
+        Upstream ``ros2 launch`` returns 0 even when an ``on_exit: shutdown`` node fails; the
+        non-zero code here is deliberate, so scripts and CI notice the failure."""
         old = {}
         if install_signal_handlers:
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -210,6 +236,7 @@ class LaunchRunner:
                     os.killpg(proc.popen.pid, signal.SIGKILL)
                 if proc.reader:
                     proc.reader.join(timeout=1.0)
+        self._params_dir.cleanup()
 
     @property
     def pids(self) -> list[int]:

@@ -1,9 +1,11 @@
 """``$(...)`` substitutions of the ROS 2 launch frontends, and ament package lookup.
 
-Supported: ``$(var NAME)``, ``$(env NAME [DEFAULT])``, ``$(optenv NAME [DEFAULT])``,
-``$(find-pkg-share PKG)``, ``$(find-pkg-prefix PKG)``, ``$(dirname)``, ``$(filename)``.
-Substitutions nest (``$(var $(env WHICH))``). Anything else is an error, never passed through:
-``$(eval ...)`` and ``$(command ...)`` are deliberately not supported.
+Supported: ``$(var NAME)``, ``$(env NAME [DEFAULT])``, ``$(find-pkg-share PKG)``,
+``$(find-pkg-prefix PKG)``, ``$(dirname)`` and ``$(filename)`` (the launch file's absolute
+directory and path, as upstream's ``os.path.abspath``). Substitutions nest
+(``$(var $(env WHICH))``). Anything else is an error, never passed through, as upstream launch
+does for unknown ones such as ``optenv`` (a ROS 1 roslaunch substitution); ``$(eval ...)`` and
+``$(command ...)`` are deliberately not supported.
 """
 
 from __future__ import annotations
@@ -56,20 +58,39 @@ def _close_paren(text: str, start: int) -> int:
     raise SubstitutionError(f"unclosed '$(' in {text!r}")
 
 
-def substitute(text: str, configs: Mapping[str, str], launch_file: Path) -> str:
-    """Expand every ``$(...)`` in ``text`` (innermost first)."""
-    out: list[str] = []
+def split_substitutions(text: str) -> list[tuple[bool, str]]:
+    """``text`` as top-level pieces ``(is_substitution, piece)``; a substitution piece is the
+    text between ``$(`` and its matching ``)``, nested substitutions left inside it."""
+    pieces: list[tuple[bool, str]] = []
+    literal: list[str] = []
     i = 0
     while i < len(text):
         if text.startswith("$(", i):
             end = _close_paren(text, i + 2)
-            inner = substitute(text[i + 2 : end], configs, launch_file)
-            out.append(_apply(inner, configs, launch_file))
+            if literal:
+                pieces.append((False, "".join(literal)))
+                literal = []
+            pieces.append((True, text[i + 2 : end]))
             i = end + 1
         else:
-            out.append(text[i])
+            literal.append(text[i])
             i += 1
-    return "".join(out)
+    if literal:
+        pieces.append((False, "".join(literal)))
+    return pieces
+
+
+def substitute_piece(inner: str, configs: Mapping[str, str], launch_file: Path) -> str:
+    """The value of one substitution piece from ``split_substitutions`` (innermost first)."""
+    return _apply(substitute(inner, configs, launch_file), configs, launch_file)
+
+
+def substitute(text: str, configs: Mapping[str, str], launch_file: Path) -> str:
+    """Expand every ``$(...)`` in ``text`` (innermost first)."""
+    return "".join(
+        substitute_piece(piece, configs, launch_file) if is_sub else piece
+        for is_sub, piece in split_substitutions(text)
+    )
 
 
 def _apply(inner: str, configs: Mapping[str, str], launch_file: Path) -> str:
@@ -95,12 +116,12 @@ def _apply(inner: str, configs: Mapping[str, str], launch_file: Path) -> str:
                 f"$(var {args[0]}): undefined launch argument (defined: {known})"
             )
         return str(configs[args[0]])
-    if kind in ("env", "optenv"):
+    if kind == "env":
         want(1, 2)
         if args[0] in os.environ:
             return os.environ[args[0]]
-        if len(args) == 2 or kind == "optenv":
-            return args[1] if len(args) == 2 else ""
+        if len(args) == 2:
+            return args[1]
         raise SubstitutionError(f"$(env {args[0]}): environment variable is not set")
     if kind in ("find-pkg-share", "find-pkg-prefix"):
         want(1, 1)
@@ -108,11 +129,11 @@ def _apply(inner: str, configs: Mapping[str, str], launch_file: Path) -> str:
         return str(prefix / "share" / args[0]) if kind == "find-pkg-share" else str(prefix)
     if kind == "dirname":
         want(0, 0)
-        return str(launch_file.resolve().parent)
+        return os.path.dirname(os.path.abspath(launch_file))
     if kind == "filename":
         want(0, 0)
-        return launch_file.name
+        return os.path.abspath(launch_file)
     raise SubstitutionError(
         f"$({inner}): unknown substitution {kind!r} "
-        "(supported: var, env, optenv, find-pkg-share, find-pkg-prefix, dirname, filename)"
+        "(supported: var, env, find-pkg-share, find-pkg-prefix, dirname, filename)"
     )

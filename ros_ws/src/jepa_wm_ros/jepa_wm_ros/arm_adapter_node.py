@@ -1,6 +1,7 @@
 """arm_adapter: planner ee-delta actions -> IK -> clipped JointTrajectory + gripper command.
 
-Subscribes /joint_states, /planner/action (JointState named dx..dgripper, stamped with the
+Subscribes /joint_states (the arm's and the gripper's joints, in one message or in separate
+ones from separate drivers: merged by hardware.joint_merge), /planner/action (JointState named dx..dgripper, stamped with the
 camera frame it came from). Publishes /arm_controller/joint_trajectory, /gripper_controller/command
 (Float64 opening, m), /ee_state (JointState x, y, z, roll, pitch, yaw, gripper_opening: the
 world model's 7-D state by forward kinematics, so a real arm needs no extra sensor) and
@@ -20,7 +21,7 @@ from std_msgs.msg import Bool, Float64
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from jepa_wm_ros.common import param, run_node
-from jepa_wm_ros.conversions import joints_from_msg, vector_msg
+from jepa_wm_ros.conversions import stamp_sec, vector_msg
 
 STATE_NAMES = ("x", "y", "z", "roll", "pitch", "yaw", "gripper_opening")
 
@@ -38,6 +39,15 @@ class ArmAdapterNode(Node):
             float(param(self, "stale_s", 0.5)),
             log=lambda m: self.get_logger().warn(m),
         )
+        from hardware.joint_merge import JointStateMerger
+
+        g = self.desc.gripper
+        self.n_arm = len(self.desc.joint_names)
+        self.merger = JointStateMerger(
+            self.desc.joint_names + (tuple(g.joints) if g else ()),
+            float(param(self, "joint_merge_max_age_s", 0.25)),
+        )
+        self.joint_msgs = 0
         self.q: np.ndarray | None = None
         self.opening = 0.0
         self.q_hold: np.ndarray | None = None
@@ -54,15 +64,19 @@ class ArmAdapterNode(Node):
         self.create_timer(0.1, self.check)
 
     def on_joints(self, msg: JointState) -> None:
-        q = joints_from_msg(msg, self.desc.joint_names)
-        if q is None:
-            if not self.warned_joints:
+        n = min(len(msg.name), len(msg.position))
+        stamp = stamp_sec(msg.header.stamp) or time.time()  # an unset stamp means "now"
+        merged = self.merger.update(list(msg.name[:n]), list(msg.position[:n]), stamp)
+        self.joint_msgs += 1
+        if merged is None:
+            missing = self.merger.missing()
+            if missing and self.joint_msgs >= 20 and not self.warned_joints:
                 self.warned_joints = True
-                self.get_logger().warn(f"/joint_states lacks {self.desc.joint_names}")
+                seen = sorted(self.merger.seen)
+                self.get_logger().warn(f"/joint_states: no message carries {missing} (seen {seen})")
             return
-        g = self.desc.gripper
-        fingers = joints_from_msg(msg, g.joints) if g else None
-        self.q, self.opening = q, float(fingers.sum()) if fingers is not None else 0.0
+        q = merged[: self.n_arm]
+        self.q, self.opening = q, float(merged[self.n_arm :].sum())
         self.watchdog.feed("joint_states")
         state = self.adapter.ee_state(q, self.opening)
         self.state_pub.publish(vector_msg(STATE_NAMES, state, msg.header.stamp))

@@ -56,14 +56,6 @@ def vector_msg(names: tuple[str, ...] | list[str], values: np.ndarray, stamp: Ti
     return msg
 
 
-def joints_from_msg(msg: JointState, names: tuple[str, ...]) -> np.ndarray | None:
-    """Positions of ``names`` (in that order) or None if a name is missing."""
-    index = {n: i for i, n in enumerate(msg.name)}
-    if any(n not in index or index[n] >= len(msg.position) for n in names):
-        return None
-    return np.array([msg.position[index[n]] for n in names], dtype=np.float64)
-
-
 def refusal_reason(error: str) -> str:
     """The kind of an image refusal: its message with the numbers blanked.
 

@@ -5,7 +5,9 @@ own env (scenes are deterministic per seed, so no privileged topic is needed) an
 ground-truth ``success_service``. Files mode (a real robot): ``subgoal_files`` images, no success
 oracle. A subgoal is done when the planner's energy to it (from /diagnostics, matched by goal id)
 falls below ``energy_threshold``, or after ``subgoal_timeout_s``; the last one runs until success
-or timeout. Publishes /goal/image (latched), /goal/state (JointState, latched: the subgoal's
+or timeout. Goal-set mode (``goal_set``: a folder written by goal_capture_node, in sim or files
+mode): the captured goals replace the rendered or file subgoals, view ``goal_view`` (default the
+first), with their captured proprio state. Publishes /goal/image (latched), /goal/state (JointState, latched: the subgoal's
 proprio state in sim mode, where the planner may add a state term to its cost; none in files
 mode), /task/episode (Int32), /task/status (String, JSON);
 prints ``TASK_RESULT {json}`` per episode and exits after ``episodes`` (when ``exit_when_done``).
@@ -34,6 +36,8 @@ class TaskNode(Node):
         self.env_name = param(self, "env", "franka-grasp")
         self.image_size = int(param(self, "image_size", 64))
         self.files = list(param(self, "subgoal_files", [""]))
+        self.goal_set = str(param(self, "goal_set", ""))
+        self.goal_view = str(param(self, "goal_view", ""))
         self.episodes = int(param(self, "episodes", 1))
         self.threshold = float(param(self, "energy_threshold", 0.0))
         self.timeout = float(param(self, "subgoal_timeout_s", 20.0))
@@ -70,6 +74,8 @@ class TaskNode(Node):
         return f"ep{self.episode}/subgoal{self.index}"
 
     def load_subgoals(self) -> list[np.ndarray]:
+        if self.goal_set:
+            return self.load_goal_set()
         if self.mode == "files":
             import cv2
 
@@ -87,6 +93,21 @@ class TaskNode(Node):
         subgoals = self.env.subgoals()
         self.subgoal_states = [o.state for o in subgoals]
         return [o.rgb for o in subgoals]
+
+    def load_goal_set(self) -> list[np.ndarray]:
+        """The captured goals' images (view ``goal_view``, resized) and states, in order."""
+        import cv2
+
+        from hardware.goal_set import load_goal_set
+
+        goals = load_goal_set(self.goal_set)
+        view = self.goal_view or next(iter(goals[0].images))
+        if any(view not in g.images for g in goals):
+            raise ValueError(f"goal_set {self.goal_set}: a goal lacks view {view!r}")
+        size = (self.image_size, self.image_size)
+        states = [g.state for g in goals]
+        self.subgoal_states = states if all(s is not None for s in states) else []
+        return [cv2.resize(g.images[view], size, interpolation=cv2.INTER_AREA) for g in goals]
 
     def publish_goal(self) -> None:
         now = self.get_clock().now().to_msg()
