@@ -193,7 +193,8 @@ def evaluate_checkpoint(
     meta = read_checkpoint_meta(checkpoint).get("meta", {})
     episodes = _held_out(data, meta, all_episodes)
     c = model.context_len
-    clips = ClipDataset(data, c + horizon, episodes=episodes)
+    views = model.views  # a multi-view model's clips carry every view, stacked
+    clips = ClipDataset(data, c + horizon, episodes=episodes, rgb_keys=views, stack_views=True)
     idx = np.linspace(0, len(clips) - 1, min(max_clips, len(clips))).astype(int)
     loader = DataLoader(Subset(clips, np.unique(idx).tolist()), batch_size=32)
     report: dict[str, Any] = {
@@ -212,7 +213,7 @@ def evaluate_checkpoint(
     if transitions > 0:
         report["action_recovery"] = action_recovery(
             model,
-            ClipDataset(data, c + 1, episodes=episodes),
+            ClipDataset(data, c + 1, episodes=episodes, rgb_keys=views, stack_views=True),
             low,
             high,
             transitions=transitions,

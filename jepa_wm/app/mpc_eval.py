@@ -224,6 +224,8 @@ def evaluate_planner(
         progress=progress,
         workers=workers,
         policy_factory=policy_factory,
+        # a model that sees a camera besides the main one needs the env to render it
+        wrist_camera=len(getattr(model, "views", ("rgb",))) > 1,
     )
     out = report.to_dict()
     out["policy_config"] = to_dict(policy.resolved)

@@ -77,6 +77,23 @@ class PolicyConfig:
             raise ValueError(f"goal must be one of {', '.join(GOAL_MODES)}, got {self.goal!r}")
 
 
+def observation_frames(obs: Observation, views: Sequence[str] = ("rgb",)) -> np.ndarray:
+    """The camera views a model sees in ``obs``: uint8 [H, W, 3] for one view, [V, H, W, 3] for
+    several, in ``views`` order (store keys: "rgb" is ``obs.rgb``, "rgb_<cam>" is
+    ``obs.images[cam]``). Raises ConfigError naming a view the observation lacks."""
+    frames = []
+    for key in views:
+        if key == "rgb":
+            frames.append(obs.rgb)
+            continue
+        cam = key[len("rgb_") :]
+        if cam not in obs.images:
+            have = ", ".join(["rgb", *(f"rgb_{c}" for c in obs.images)])
+            raise ConfigError(f"the model sees view {key!r}, the observation has only: {have}")
+        frames.append(obs.images[cam])
+    return frames[0] if len(frames) == 1 else np.stack(frames)
+
+
 def _key(rgb: np.ndarray, state: np.ndarray | None) -> str:
     h = hashlib.sha1(np.ascontiguousarray(rgb).tobytes())
     if state is not None:
@@ -141,6 +158,7 @@ class WorldModelPolicy:
             raise ConfigError(str(exc)) from None
         self.controller = RecedingHorizon(self.planner, mpc)
         self.name = name or f"wm-{planner}"
+        self.views = tuple(getattr(model, "views", ("rgb",)))
         self._goal_cache: dict[str, Goal] = {}
         self.schedule: SubgoalSchedule | None = None
         self.current_goal: Goal | None = None
@@ -194,7 +212,8 @@ class WorldModelPolicy:
         self.last_info: dict[str, Any] = {}
 
     def set_goal(self, goal_rgb: np.ndarray, goal_state: np.ndarray | None = None) -> Goal:
-        """Encode (once, cached by content) the goal image uint8 [H, W, 3] and state [S].
+        """Encode (once, cached by content) the goal image uint8 [H, W, 3] (or its views
+        [V, H, W, 3], see ``observation_frames``) and state [S].
 
         With ``goal="image"`` the given state is dropped here, the one place every caller goes
         through, and the goal's state is the model's read-out of the goal image (or None)."""
@@ -220,7 +239,7 @@ class WorldModelPolicy:
         steps_per_subgoal: int | None = None,
     ) -> None:
         """Plan toward each subgoal in turn (the goal passed to ``__call__`` is then ignored)."""
-        goals = [self.set_goal(o.rgb, o.state) for o in subgoals]
+        goals = [self.set_goal(observation_frames(o, self.views), o.state) for o in subgoals]
         self.schedule = SubgoalSchedule(goals, switch_energy, steps_per_subgoal)
         self.controller.reset()
 
@@ -237,7 +256,7 @@ class WorldModelPolicy:
         past which the planner starts no further iteration (see PlannerConfig.deadline_ms)."""
         t0 = time.perf_counter()
         with torch.no_grad():
-            latent = self._encode(obs.rgb)
+            latent = self._encode(observation_frames(obs, self.views))
         state = torch.as_tensor(obs.state, dtype=torch.float32, device=self.device)
         self.latents.append(latent)
         self.states.append(state)
@@ -294,7 +313,7 @@ class WorldModelPolicy:
                 if self.current_goal is None:
                     raise ConfigError("no goal: pass one or call set_goal/set_subgoals first")
                 return self.current_goal, False
-            return self.set_goal(goal.rgb, goal.state), False
+            return self.set_goal(observation_frames(goal, self.views), goal.state), False
         with torch.no_grad():
             energy = current_energy(self.cost, now, self.schedule.goal)
         switched = self.schedule.update(energy)

@@ -66,7 +66,9 @@ class _Opened:
 class ClipDataset(Dataset):
     """Clips ``{"rgb": uint8 [T,H,W,3], "state": f32 [T,S], "action": f32 [T-1,A],
     "episode": int64, "frame": int64 (start frame in the episode), "store": int64,
-    "rgb_<cam>": uint8 [T,H,W,3] if requested}`` as torch tensors.
+    "rgb_<cam>": uint8 [T,H,W,3] if requested}`` as torch tensors. With ``stack_views`` the
+    requested views come as one ``"rgb"``: uint8 [T,V,H,W,3] in ``rgb_keys`` order (what a
+    multi-view world model encodes; one view stays [T,H,W,3]).
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class ClipDataset(Dataset):
         frame_skip: int = 1,
         episodes: list[np.ndarray] | None = None,
         rgb_keys: tuple[str, ...] = ("rgb",),
+        stack_views: bool = False,
     ) -> None:
         if isinstance(stores, str | Path):
             stores = [stores]
@@ -90,6 +93,7 @@ class ClipDataset(Dataset):
             if not K.is_rgb_key(key):
                 raise ConfigError(f"rgb_keys entry {key!r} is not rgb or rgb_<camera>")
         self.clip_len, self.frame_skip, self.rgb_keys = clip_len, frame_skip, tuple(rgb_keys)
+        self.stack_views = bool(stack_views) and len(self.rgb_keys) > 1
         self.span = (clip_len - 1) * frame_skip + 1  # frames a clip covers
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.attrs: list[dict] = []
@@ -172,6 +176,8 @@ class ClipDataset(Dataset):
                 raise StoreError(
                     f"{self.paths[si]}: data/{key} is corrupt in episode {ep}: {exc}"
                 ) from None
+        if self.stack_views:
+            item["rgb"] = torch.stack([item.pop(k) for k in self.rgb_keys], dim=1)
         act = h.action[first : first + (self.clip_len - 1) * self.frame_skip]
         act = act.reshape(self.clip_len - 1, self.frame_skip, -1).sum(axis=1, dtype=np.float32)
         item["state"] = torch.from_numpy(np.ascontiguousarray(h.state[frames]))

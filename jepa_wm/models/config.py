@@ -109,10 +109,25 @@ class ModelConfig:
     # state), 0 = none. It lets an image-only goal carry an *estimated* goal state into the
     # planner's state term; see jepa_wm.models.readout.
     state_readout: int = 0
+    # The camera views the model sees, as store keys: "rgb" (the main camera) first, then
+    # "rgb_<camera>" (e.g. "rgb_wrist"). One encoder serves every view; each view adds a learned
+    # embedding to its tokens, and the predictor sees all of them (P = views x pool_grid**2).
+    views: tuple[str, ...] = ("rgb",)
 
     def __post_init__(self) -> None:
         if self.state_readout < 0:
             raise ValueError("state_readout (hidden width) must be >= 0")
+        views = tuple(self.views)
+        ok = all(v == "rgb" or (v.startswith("rgb_") and len(v) > 4) for v in views)
+        if not views or views[0] != "rgb" or not ok or len(set(views)) != len(views):
+            raise ValueError(
+                f"views must be 'rgb' then distinct 'rgb_<camera>' store keys, got {list(views)}"
+            )
+
+    @property
+    def num_tokens(self) -> int:
+        """Tokens per time step the predictor sees: every view's pooled grid."""
+        return len(self.views) * self.encoder.num_tokens
 
 
 _PRESETS: dict[str, dict[str, Any]] = {

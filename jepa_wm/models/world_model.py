@@ -50,15 +50,21 @@ class JepaWorldModel(nn.Module):
         self.config = cfg
         self.encoder = build_encoder(cfg.encoder)
         self.predictor = ACPredictor(
-            cfg.predictor, cfg.encoder.dim, cfg.encoder.num_tokens, cfg.action_dim, cfg.state_dim
+            cfg.predictor, cfg.encoder.dim, cfg.num_tokens, cfg.action_dim, cfg.state_dim
         )
+        # One learned embedding per camera view (only with several views, so single-view
+        # checkpoints keep their tensors): the shared encoder's tokens then say which view
+        # they come from.
+        self.view_embed: nn.Parameter | None = None
+        if len(cfg.views) > 1:
+            self.view_embed = nn.Parameter(torch.randn(len(cfg.views), cfg.encoder.dim) * 0.02)
         for name, dim in (("action", cfg.action_dim), ("state", cfg.state_dim)):
             self.register_buffer(f"{name}_mean", torch.zeros(dim))
             self.register_buffer(f"{name}_std", torch.ones(dim))
         self.state_readout: StateReadout | None = None
         if cfg.state_readout > 0:
             self.state_readout = StateReadout(
-                cfg.encoder.num_tokens, cfg.encoder.dim, cfg.state_dim, cfg.state_readout
+                cfg.num_tokens, cfg.encoder.dim, cfg.state_dim, cfg.state_readout
             )
 
     # -- protocol attributes -------------------------------------------------------------------
@@ -80,7 +86,13 @@ class JepaWorldModel(nn.Module):
 
     @property
     def num_tokens(self) -> int:
-        return self.config.encoder.num_tokens
+        """P: tokens per time step, over every camera view."""
+        return self.config.num_tokens
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        """The store keys of the camera views the model sees ("rgb" first)."""
+        return tuple(self.config.views)
 
     @property
     def latent_dim(self) -> int:
@@ -111,15 +123,22 @@ class JepaWorldModel(nn.Module):
 
     # -- encoder -------------------------------------------------------------------------------
     def encode_raw(self, rgb: torch.Tensor) -> torch.Tensor:
-        """uint8 [B,T,H,W,3] -> encoder tokens before the layer norm [B,T,P,D]."""
-        if rgb.dim() != 5:
-            raise ValueError(f"expected frames [B, T, H, W, 3], got {tuple(rgb.shape)}")
+        """uint8 [B,T,H,W,3] (one view) or [B,T,V,H,W,3] (V views, in ``views`` order) ->
+        encoder tokens before the layer norm [B,T,P,D], P = V x tokens per view."""
+        v = len(self.config.views)
+        want = "[B, T, H, W, 3]" if v == 1 else f"[B, T, {v}, H, W, 3] ({', '.join(self.views)})"
+        if rgb.dim() != (5 if v == 1 else 6) or (v > 1 and rgb.shape[2] != v):
+            raise ValueError(f"expected frames {want}, got {tuple(rgb.shape)}")
         b, t = rgb.shape[:2]
-        x = preprocess(rgb.reshape(b * t, *rgb.shape[2:]), self.image_size)
-        return self.encoder(x).view(b, t, self.num_tokens, self.latent_dim)
+        x = preprocess(rgb.reshape(-1, *rgb.shape[-3:]), self.image_size)
+        z = self.encoder(x)  # [B*T*V, P_view, D]
+        if self.view_embed is not None:
+            z = z.view(b * t, v, -1, self.latent_dim) + self.view_embed[None, :, None, :]
+        return z.reshape(b, t, self.num_tokens, self.latent_dim)
 
     def encode(self, rgb: torch.Tensor) -> torch.Tensor:
-        """uint8 [B,T,H,W,3] -> layer-normed latents [B,T,P,D] (the prediction target space)."""
+        """uint8 frames (see ``encode_raw``) -> layer-normed latents [B,T,P,D] (the prediction
+        target space)."""
         # A static normalised shape keeps the ONNX export free of shape arithmetic.
         return F.layer_norm(self.encode_raw(rgb), (self.latent_dim,))
 

@@ -106,6 +106,12 @@ class TrainConfig:
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
         self._check_objective()
+        views = self.model.get("views", ("rgb",)) if isinstance(self.model, dict) else ("rgb",)
+        if len(views) > 1 and (self.objective == "masked" or self.target == "ema"):
+            raise ValueError(
+                "several camera views (model.views) train with objective vicreg or sigreg and "
+                "target stopgrad; masked and the EMA target are single-view for now"
+            )
         if self.clip_len < 2:
             raise ValueError("clip_len must be >= 2 (a frame and its successor)")
         if self.rollout_steps < 1 or self.rollout_steps > self.clip_len - 1:

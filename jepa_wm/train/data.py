@@ -102,9 +102,15 @@ def open_stores(paths: list[str | Path]) -> list[Any]:
 
 
 def prepare_data(
-    paths: list[str | Path], clip_len: int, frame_skip: int, val_fraction: float, seed: int
+    paths: list[str | Path],
+    clip_len: int,
+    frame_skip: int,
+    val_fraction: float,
+    seed: int,
+    views: tuple[str, ...] = ("rgb",),
 ) -> TrainData:
-    """Split each store's episodes into train/val and build the clip datasets."""
+    """Split each store's episodes into train/val and build the clip datasets; ``views`` are the
+    camera keys the model sees (several come stacked as "rgb" [T,V,H,W,3])."""
     from jepa_wm.data.clips import ClipDataset, split_episodes
 
     stores = open_stores(paths)
@@ -129,8 +135,12 @@ def prepare_data(
         for st in stores
     ]
     return TrainData(
-        train=ClipDataset([st.path for st in stores], clip_len, frame_skip, episodes=train_eps),
-        val=ClipDataset([st.path for st in stores], clip_len, frame_skip, episodes=val_eps),
+        train=ClipDataset(
+            [st.path for st in stores], clip_len, frame_skip, train_eps, views, stack_views=True
+        ),
+        val=ClipDataset(
+            [st.path for st in stores], clip_len, frame_skip, val_eps, views, stack_views=True
+        ),
         stats=stats,
         action_dim=a_dim,
         state_dim=s_dim,

@@ -33,11 +33,13 @@ def encode_stores(
     out = []
     for p in paths:
         st = TrajectoryStore.open(p, mode="r")
-        rgb = st.array("rgb")
+        views = [st.array(k) for k in getattr(model, "views", ("rgb",))]  # [N, H, W, 3] each
         parts = []
         for i in range(0, st.num_steps, chunk):
-            frames = torch.from_numpy(np.asarray(rgb[i : min(i + chunk, st.num_steps)]))
-            parts.append(model.encode(frames[:, None].to(device))[:, 0].cpu())
+            end = min(i + chunk, st.num_steps)
+            frames = [torch.from_numpy(np.asarray(v[i:end])) for v in views]
+            x = frames[0][:, None] if len(frames) == 1 else torch.stack(frames, 1)[:, None]
+            parts.append(model.encode(x.to(device))[:, 0].cpu())
         out.append(torch.cat(parts))
     return out
 

@@ -71,7 +71,8 @@ class PredictionObjective(nn.Module):
                 raise ValueError("cached latents can only be used with a frozen encoder")
             return rgb, rgb
         if self.training and self.train_encoder and self.cfg.clip_shift > 0:
-            rgb = random_shift(rgb, self.cfg.clip_shift)
+            # one shift per clip, shared by its frames and (multi-view [B,T,V,H,W,3]) views
+            rgb = random_shift(rgb.flatten(1, -4), self.cfg.clip_shift).view_as(rgb)
         if not self.train_encoder:
             self.model.encoder.eval()
             with torch.no_grad():
@@ -154,7 +155,7 @@ class SSLObjective(nn.Module):
         self, rgb: torch.Tensor, state: torch.Tensor, action: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         del state, action  # frames only
-        x = preprocess(rgb.reshape(-1, *rgb.shape[2:]), self.model.image_size)
+        x = preprocess(rgb.reshape(-1, *rgb.shape[-3:]), self.model.image_size)
         z1 = _ln(self.model.encoder(augment(x)))  # [N, P, D]
         z2 = _ln(self.model.encoder(augment(x)))
         inv = F.mse_loss(z1, z2)
@@ -207,7 +208,7 @@ class SIGRegObjective(nn.Module):
         self, rgb: torch.Tensor, state: torch.Tensor, action: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         del state, action  # frames only
-        x = preprocess(rgb.reshape(-1, *rgb.shape[2:]), self.model.image_size)
+        x = preprocess(rgb.reshape(-1, *rgb.shape[-3:]), self.model.image_size)
         z1 = _ln(self.model.encoder(augment(x)))  # [N, P, D]
         z2 = _ln(self.model.encoder(augment(x)))
         centre = (z1 + z2) / 2

@@ -202,7 +202,10 @@ def train(
         out = Path(out_dir)
         _prepare_run_dir(out, cfg, resume, rank)
         dist_util.barrier()
-        data = prepare_data(data_paths, cfg.clip_len, cfg.frame_skip, cfg.val_fraction, cfg.seed)
+        views = cfg.model_config(1, 1).views  # the camera keys the model reads
+        data = prepare_data(
+            data_paths, cfg.clip_len, cfg.frame_skip, cfg.val_fraction, cfg.seed, views
+        )
         state, saved = RunState(), None
         if resume:
             tensors, doc = load_train_state(out)

@@ -20,9 +20,15 @@ def render(pos: np.ndarray, size: int = 32) -> np.ndarray:
 
 
 def make_store(
-    path: Path, episodes: int = 6, length: int = 12, size: int = 32, seed: int = 0
+    path: Path,
+    episodes: int = 6,
+    length: int = 12,
+    size: int = 32,
+    seed: int = 0,
+    wrist: bool = False,
 ) -> Path:
-    """Create a store of ``episodes`` random-walk episodes of ``length`` steps."""
+    """Create a store of ``episodes`` random-walk episodes of ``length`` steps; ``wrist`` adds a
+    second view ``rgb_wrist`` (the same scene mirrored, with its own background)."""
     from jepa_wm.data.store import TrajectoryStore
 
     rng = np.random.default_rng(seed)
@@ -36,12 +42,15 @@ def make_store(
             state.append(pos.copy())
             action.append(a)
             pos = np.clip(pos + a, 0.0, 1.0)
-        st.add_episode(
-            {
-                "rgb": np.stack(rgb),
-                "state": np.asarray(state, np.float32),
-                "action": np.asarray(action, np.float32),
-                "timestamp": np.arange(length, dtype=np.float64) / 10.0,
-            }
-        )
+        episode = {
+            "rgb": np.stack(rgb),
+            "state": np.asarray(state, np.float32),
+            "action": np.asarray(action, np.float32),
+            "timestamp": np.arange(length, dtype=np.float64) / 10.0,
+        }
+        if wrist:
+            mirrored = episode["rgb"][:, :, ::-1].copy()
+            mirrored[mirrored == 30] = 90
+            episode["rgb_wrist"] = mirrored
+        st.add_episode(episode)
     return path
