@@ -66,7 +66,7 @@ def test_ros_sim_node_publishes_the_wrist_view(ros_env: dict[str, str]) -> None:
 
 def test_ros_sim_views_parse_and_refuse() -> None:
     sys.path.insert(0, str(PKG_SRC))
-    from jepa_wm_ros.sim_node import parse_views, view_prefix
+    from jepa_wm_ros.common import parse_views, view_prefix
 
     assert parse_views("camera,wrist", is_arm=True) == ("camera", "wrist")
     assert parse_views("wrist", is_arm=True) == ("camera", "wrist")  # the main camera always

@@ -111,3 +111,19 @@ def param(node: Node, name: str, default):  # noqa: ANN001, ANN201 - mirrors dec
     from rcl_interfaces.msg import ParameterDescriptor
 
     return node.declare_parameter(name, default, ParameterDescriptor(dynamic_typing=True)).value
+
+
+def parse_views(text: str, is_arm: bool) -> tuple[str, ...]:
+    """``"camera,wrist"`` -> ("camera", "wrist"): the main camera first, then the task's extra
+    view (Franka ``wrist``, Husky ``overhead``). Raises ValueError naming the valid views."""
+    extra = "wrist" if is_arm else "overhead"
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    bad = [v for v in names if v not in ("camera", extra)]
+    if bad or len(set(names)) != len(names):
+        raise ValueError(f"views must name camera and/or {extra} once each, got {text!r}")
+    return ("camera",) + ((extra,) if extra in names else ())
+
+
+def view_prefix(view: str) -> str:
+    """The topic namespace of a view: /camera for the main one, /<view>_camera for others."""
+    return "/camera" if view == "camera" else f"/{view}_camera"

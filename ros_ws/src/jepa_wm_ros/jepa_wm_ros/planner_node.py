@@ -16,7 +16,11 @@ Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra
            /goal/state (JointState, latched, optional: used with the goal image of the same
            frame_id when the planner config has a state term and its ``goal`` is image+state;
            the ``goal`` parameter, image or image+state, overrides the config's),
-           /task/episode (Int32: a new episode resets the history).
+           /task/episode (Int32: a new episode resets the history). A model of several views
+           (ModelConfig.views, e.g. rgb + rgb_wrist) also subscribes /<cam>_camera/image_raw and
+           the latched /goal/<cam>_image of each extra view; each camera frame is paired with
+           the other views' frames of the same stamp (the nearest within ``pair_tolerance_s``,
+           waited for up to that long), and nothing is planned without all of them.
 Publishes  /planner/action (JointState named after the action, stamped with the camera frame's
            stamp), /diagnostics (plan and step ms, energy, goal id, step, iterations, frames
            dropped while planning / too old for the deadline).
@@ -28,6 +32,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
+from functools import partial
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -52,6 +58,10 @@ class PlannerNode(LifecycleNode):
         self.device = param(self, "device", "cpu")
         self.robot = param(self, "robot", "panda")
         self.stale_s = float(param(self, "stale_s", 0.5))
+        self.pair_tolerance_s = float(param(self, "pair_tolerance_s", 0.05))
+        self.extra_views: tuple[str, ...] = ()  # camera names beyond the main one (configure)
+        self.view_frames: dict[str, deque] = {}  # cam -> recent (stamp s, rgb)
+        self.goal_views: dict[str, tuple[str, np.ndarray]] = {}  # cam -> (goal id, rgb)
         self.policy = None
         self.timer = None
         self.worker: threading.Thread | None = None
@@ -60,7 +70,7 @@ class PlannerNode(LifecycleNode):
         self.running = False
         self.planning = False
         self.policy_lock = threading.Lock()  # the planning thread vs episode resets
-        self.dropped = {"while_planning": 0, "past_deadline": 0}
+        self.dropped = {"while_planning": 0, "past_deadline": 0, "unpaired": 0}
         self.iteration_s = 0.0  # running mean s per planner iteration (whole step / iterations)
         self.inputs: dict[str, tuple[float, object]] = {}  # name -> (receive time, value)
         self.goal_id = ""
@@ -108,6 +118,15 @@ class PlannerNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
         self.action_names = ARM_ACTIONS if desc.kind == "arm" else BASE_ACTIONS
+        self.extra_views = tuple(v[len("rgb_") :] for v in self.policy.views[1:])
+        for cam in self.extra_views:
+            self.view_frames[cam] = deque(maxlen=8)
+            self.create_subscription(
+                Image, f"/{cam}_camera/image_raw", partial(self.on_view, cam), SENSOR_QOS
+            )
+            self.create_subscription(
+                Image, f"/goal/{cam}_image", partial(self.on_goal_view, cam), LATCHED_QOS
+            )
         self.get_logger().info(
             f"loaded {self.checkpoint} with planner {cfg.planner}, goal {cfg.goal}"
         )
@@ -157,6 +176,45 @@ class PlannerNode(LifecycleNode):
                     self.dropped["while_planning"] += 1
                 self.pending = (time.perf_counter(), rgb, msg.header.stamp)
                 self.wake.notify()
+
+    def on_view(self, cam: str, msg: Image) -> None:
+        rgb = self.refusals.decode(msg, f"/{cam}_camera/image_raw")
+        if rgb is not None:
+            with self.wake:
+                self.view_frames[cam].append((stamp_sec(msg.header.stamp), rgb))
+                self.wake.notify_all()
+
+    def on_goal_view(self, cam: str, msg: Image) -> None:
+        rgb = self.refusals.decode(msg, f"/goal/{cam}_image")
+        if rgb is not None:
+            self.goal_views[cam] = (msg.header.frame_id, rgb)
+
+    def paired_views(self, stamp: float) -> dict[str, np.ndarray] | None:
+        """Each extra view's frame nearest ``stamp`` within pair_tolerance_s (waiting up to that
+        long for a late one), or None when a view has none."""
+        tol = self.pair_tolerance_s
+
+        def nearest(cam: str) -> np.ndarray | None:
+            best = min(self.view_frames[cam], key=lambda f: abs(f[0] - stamp), default=None)
+            return best[1] if best is not None and abs(best[0] - stamp) <= tol else None
+
+        with self.wake:
+            self.wake.wait_for(
+                lambda: all(nearest(c) is not None for c in self.extra_views), timeout=tol
+            )
+            views = {cam: nearest(cam) for cam in self.extra_views}
+        return None if any(v is None for v in views.values()) else views
+
+    def goal_frames(self) -> np.ndarray | None:
+        """The current goal's image, with its other views stacked ([V,H,W,3]) for a multi-view
+        model; None while a view of this goal id has not arrived."""
+        main = self.inputs["goal"][1]
+        if not self.extra_views:
+            return main
+        views = [self.goal_views.get(cam) for cam in self.extra_views]
+        if any(v is None or v[0] != self.goal_id for v in views):
+            return None
+        return np.stack([main, *(v[1] for v in views)])
 
     def on_state(self, msg: JointState) -> None:
         self.inputs["state"] = (time.monotonic(), np.array(msg.position, dtype=np.float32))
@@ -238,9 +296,20 @@ class PlannerNode(LifecycleNode):
             self.dropped["past_deadline"] += 1
             return
         state = self.inputs["state"][1]
+        images = self.paired_views(stamp_sec(stamp)) if self.extra_views else {}
+        goal = self.goal_frames()
+        if images is None or goal is None:
+            what = "camera views paired with" if images is None else "goal views for"
+            self.dropped["unpaired"] += 1
+            self.get_logger().warn(
+                f"not planning on frame {stamp_sec(stamp):.3f}: no {what} it "
+                f"({', '.join(self.extra_views)})",
+                throttle_duration_sec=5.0,
+            )
+            return
         with self.policy_lock:
-            self.policy.set_goal(self.inputs["goal"][1], self.goal_states.get(self.goal_id))
-            obs = Observation(rgb=rgb, state=state, timestamp=stamp_sec(stamp))
+            self.policy.set_goal(goal, self.goal_states.get(self.goal_id))
+            obs = Observation(rgb=rgb, state=state, timestamp=stamp_sec(stamp), images=images)
             action = self.policy(obs, None, deadline=end)
             info = dict(self.policy.last_info)
         info["wait_ms"] = (start - arrival) * 1e3  # frame arrival -> planning thread on it
@@ -265,6 +334,7 @@ class PlannerNode(LifecycleNode):
             "deadline_hit": info.get("deadline_hit", False),
             "dropped_while_planning": self.dropped["while_planning"],
             "dropped_past_deadline": self.dropped["past_deadline"],
+            "dropped_unpaired": self.dropped["unpaired"],
         }
         status = DiagnosticStatus(
             level=DiagnosticStatus.OK,

@@ -40,7 +40,7 @@ from std_msgs.msg import Bool, Float64, Float64MultiArray
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
-from jepa_wm_ros.common import LATCHED_QOS, param, run_node
+from jepa_wm_ros.common import LATCHED_QOS, param, parse_views, run_node, view_prefix
 from jepa_wm_ros.conversions import camera_info_msg, rgb_to_msg, vector_msg
 from jepa_wm_ros.sim_bridge import camera_matrix
 
@@ -274,22 +274,6 @@ class SimNode(Node):
             self.env.close()
             self.env = None
         super().destroy_node()
-
-
-def parse_views(text: str, is_arm: bool) -> tuple[str, ...]:
-    """``"camera,wrist"`` -> ("camera", "wrist"): the main camera first, then the task's extra
-    view (Franka ``wrist``, Husky ``overhead``). Raises ValueError naming the valid views."""
-    extra = "wrist" if is_arm else "overhead"
-    names = [v.strip() for v in text.split(",") if v.strip()]
-    bad = [v for v in names if v not in ("camera", extra)]
-    if bad or len(set(names)) != len(names):
-        raise ValueError(f"views must name camera and/or {extra} once each, got {text!r}")
-    return ("camera",) + ((extra,) if extra in names else ())
-
-
-def view_prefix(view: str) -> str:
-    """The topic namespace of a view: /camera for the main one, /<view>_camera for others."""
-    return "/camera" if view == "camera" else f"/{view}_camera"
 
 
 def odometry_msg(state: np.ndarray, stamp) -> Odometry:  # noqa: ANN001 - builtin_interfaces/Time

@@ -7,9 +7,11 @@ oracle. A subgoal is done when the planner's energy to it (from /diagnostics, ma
 falls below ``energy_threshold``, or after ``subgoal_timeout_s``; the last one runs until success
 or timeout. Goal-set mode (``goal_set``: a folder written by goal_capture_node, in sim or files
 mode): the captured goals replace the rendered or file subgoals, view ``goal_view`` (default the
-first), with their captured proprio state. Publishes /goal/image (latched), /goal/state (JointState, latched: the subgoal's
-proprio state in sim mode, where the planner may add a state term to its cost; none in files
-mode), /task/episode (Int32), /task/status (String, JSON);
+first), with their captured proprio state. Publishes /goal/image (latched), /goal/state
+(JointState, latched: the subgoal's proprio state in sim mode, where the planner may add a state
+term to its cost; none in files mode), in sim mode with ``views`` naming a second camera
+(``camera,wrist``) that view of each subgoal on /goal/<view>_image (latched, published before
+/goal/image with the same goal id), /task/episode (Int32), /task/status (String, JSON);
 prints ``TASK_RESULT {json}`` per episode and exits after ``episodes`` (when ``exit_when_done``).
 """
 
@@ -25,7 +27,7 @@ from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Int32, String
 from std_srvs.srv import Trigger
 
-from jepa_wm_ros.common import LATCHED_QOS, param, run_node
+from jepa_wm_ros.common import LATCHED_QOS, param, parse_views, run_node
 from jepa_wm_ros.conversions import rgb_to_msg
 
 
@@ -42,6 +44,13 @@ class TaskNode(Node):
         self.threshold = float(param(self, "energy_threshold", 0.0))
         self.timeout = float(param(self, "subgoal_timeout_s", 20.0))
         self.exit_when_done = bool(param(self, "exit_when_done", True))
+        views = parse_views(str(param(self, "views", "camera")), self.env_name.startswith("franka"))
+        self.extra_views = views[1:]
+        self.view_pubs = {
+            v: self.create_publisher(Image, f"/goal/{v}_image", LATCHED_QOS)
+            for v in self.extra_views
+        }
+        self.subgoal_views: list[dict[str, np.ndarray]] = []
         self.goal_pub = self.create_publisher(Image, "/goal/image", LATCHED_QOS)
         self.goal_state_pub = self.create_publisher(JointState, "/goal/state", LATCHED_QOS)
         # Latched: a node that joins late (a probe, a restarted planner) still learns the episode.
@@ -88,10 +97,12 @@ class TaskNode(Node):
         if self.env is None:
             from sim.registry import make_env
 
-            self.env = make_env(self.env_name, image_size=self.image_size)
+            wrist = bool(self.extra_views)
+            self.env = make_env(self.env_name, image_size=self.image_size, wrist_camera=wrist)
         self.env.reset(seed=self.seed)
         subgoals = self.env.subgoals()
         self.subgoal_states = [o.state for o in subgoals]
+        self.subgoal_views = [{v: o.images[v] for v in self.extra_views} for o in subgoals]
         return [o.rgb for o in subgoals]
 
     def load_goal_set(self) -> list[np.ndarray]:
@@ -115,6 +126,9 @@ class TaskNode(Node):
             msg = JointState(position=[float(v) for v in self.subgoal_states[self.index]])
             msg.header.stamp, msg.header.frame_id = now, self.goal_id()
             self.goal_state_pub.publish(msg)
+        for view, pub in self.view_pubs.items():  # before the main image, like the state
+            if self.index < len(self.subgoal_views):
+                pub.publish(rgb_to_msg(self.subgoal_views[self.index][view], now, self.goal_id()))
         self.goal_pub.publish(rgb_to_msg(self.subgoals[self.index], now, self.goal_id()))
         self.energy, self.t0, self.planned = float("inf"), time.monotonic(), False
         self.get_logger().info(
