@@ -193,9 +193,9 @@ def param_file_bomb(tmp: Path) -> tuple[str, str, bool]:
 def include_cycle(tmp: Path) -> tuple[str, str, bool]:
     from jepa_wm.app.launch.parser import parse_launch_file
 
-    for name, nxt in (("a", "b"), ("b", "a")):
+    for name, nxt in (("a", "b"), ("b", "a")):  # $(dirname): relative paths follow the cwd
         (tmp / f"{name}.launch.yaml").write_text(
-            f"launch:\n- include: {{file: {nxt}.launch.yaml}}\n"
+            f"launch:\n- include: {{file: $(dirname)/{nxt}.launch.yaml}}\n"
         )
     msg = _error(lambda: parse_launch_file(tmp / "a.launch.yaml"))
     ok = "include cycle" in msg and "\n" not in msg and "b.launch.yaml:2" in msg

@@ -19,13 +19,14 @@ from tests.test_safe_yaml import bomb, many_aliases
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _include(target: str) -> str:
+def _include(target: Path) -> str:
+    # absolute: a relative include resolves against the working directory, as upstream's does
     return f"launch:\n- arg: {{name: x, default: '1'}}\n- include: {{file: {target}}}\n"
 
 
 def test_self_include_is_one_line(tmp_path: Path) -> None:
     a = tmp_path / "a.launch.yaml"
-    a.write_text(_include("a.launch.yaml"))
+    a.write_text(_include(a))
     with pytest.raises(LaunchError) as info:
         parse_launch_file(a)
     assert str(info.value) == f"{a}: include cycle: {a}:3 -> {a}"
@@ -33,7 +34,7 @@ def test_self_include_is_one_line(tmp_path: Path) -> None:
 
 def test_three_file_cycle_names_the_chain(tmp_path: Path) -> None:
     for name, nxt in (("a", "b"), ("b", "c"), ("c", "a")):
-        (tmp_path / f"{name}.launch.yaml").write_text(_include(f"{nxt}.launch.yaml"))
+        (tmp_path / f"{name}.launch.yaml").write_text(_include(tmp_path / f"{nxt}.launch.yaml"))
     a, b, c = (tmp_path / f"{n}.launch.yaml" for n in "abc")
     with pytest.raises(LaunchError) as info:
         parse_launch_file(a)
@@ -43,7 +44,7 @@ def test_three_file_cycle_names_the_chain(tmp_path: Path) -> None:
 def test_include_depth_is_bounded(tmp_path: Path) -> None:
     n = MAX_INCLUDE_DEPTH + 3  # a chain of distinct files, no cycle
     for i in range(n):
-        (tmp_path / f"f{i}.launch.yaml").write_text(_include(f"f{i + 1}.launch.yaml"))
+        (tmp_path / f"f{i}.launch.yaml").write_text(_include(tmp_path / f"f{i + 1}.launch.yaml"))
     (tmp_path / f"f{n}.launch.yaml").write_text("launch: []\n")
     with pytest.raises(LaunchError, match=f"includes nested deeper than {MAX_INCLUDE_DEPTH}"):
         parse_launch_file(tmp_path / "f0.launch.yaml")
@@ -52,7 +53,7 @@ def test_include_depth_is_bounded(tmp_path: Path) -> None:
 
 def test_cycle_through_the_cli_is_one_line(tmp_path: Path) -> None:
     a = tmp_path / "a.launch.yaml"
-    a.write_text(_include("a.launch.yaml"))
+    a.write_text(_include(a))
     out = subprocess.run(
         [sys.executable, "-m", "jepa_wm.cli.main", "launch", str(a)],
         capture_output=True, text=True, cwd=ROOT, timeout=60,
