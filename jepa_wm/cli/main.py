@@ -28,7 +28,10 @@ VERBS: dict[str, tuple[str, str]] = {
     "eval-model": ("eval_model", "offline quality metrics of a checkpoint on held-out episodes"),
     "eval-policy": ("eval_policy", "closed-loop evaluation of a scripted or random policy"),
     "eval": ("eval_planner", "closed-loop evaluation of a world model + planner"),
-    "bench": ("bench", "benchmarks (data, planner, ros, bag2zarr), JSON out"),
+    "bench": (
+        "bench",
+        "benchmarks (data, planner, rollout, ros, camera, bag2zarr, faults), JSON out",
+    ),
     "launch": ("launch", "run a ROS 2 YAML launch file without the ROS 2 launch package"),
     "bag2zarr": ("bag2zarr", "convert rosbag2 recordings into a trajectory store"),
     "import-lerobot": ("import_lerobot", "import a local LeRobot v3.0 dataset into a store"),
