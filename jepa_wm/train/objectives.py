@@ -138,6 +138,13 @@ def augment(x: torch.Tensor, max_shift: int = 4) -> torch.Tensor:
     return out * gain + bias
 
 
+def augmented_pair(model: JepaWorldModel, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two independently augmented encodings of every frame (and view) of ``rgb`` uint8
+    [..., H, W, 3]: layer-normed tokens [N, P, D] each, N = all leading dims."""
+    x = preprocess(rgb.reshape(-1, *rgb.shape[-3:]), model.image_size)
+    return _ln(model.encoder(augment(x))), _ln(model.encoder(augment(x)))
+
+
 class SSLObjective(nn.Module):
     """VICReg (Bardes, Ponce & LeCun, ICLR 2022) between two augmented views Z, Z' of each
     frame's token latents: l = lambda s(Z, Z') + mu [v(Z) + v(Z')] / 2 + nu [c(Z) + c(Z')] / 2,
@@ -155,9 +162,7 @@ class SSLObjective(nn.Module):
         self, rgb: torch.Tensor, state: torch.Tensor, action: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         del state, action  # frames only
-        x = preprocess(rgb.reshape(-1, *rgb.shape[-3:]), self.model.image_size)
-        z1 = _ln(self.model.encoder(augment(x)))  # [N, P, D]
-        z2 = _ln(self.model.encoder(augment(x)))
+        z1, z2 = augmented_pair(self.model, rgb)
         inv = F.mse_loss(z1, z2)
         d = z1.shape[-1]
         v1, c1 = vicreg_terms(z1.reshape(-1, d))
@@ -208,9 +213,7 @@ class SIGRegObjective(nn.Module):
         self, rgb: torch.Tensor, state: torch.Tensor, action: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         del state, action  # frames only
-        x = preprocess(rgb.reshape(-1, *rgb.shape[-3:]), self.model.image_size)
-        z1 = _ln(self.model.encoder(augment(x)))  # [N, P, D]
-        z2 = _ln(self.model.encoder(augment(x)))
+        z1, z2 = augmented_pair(self.model, rgb)
         centre = (z1 + z2) / 2
         inv = ((z1 - centre).pow(2).mean() + (z2 - centre).pow(2).mean()) / 2
         d = z1.shape[-1]
