@@ -58,8 +58,16 @@ def run_demo(
     out_dir: str | Path = "artifacts/demo",
     subgoal_timeout: float = 15.0,
     quiet: bool = True,
+    goal: str = "image+state",
+    views: str = "camera",
+    steps_per_subgoal: int = 0,
+    max_steps: int = 0,
 ) -> DemoReport:
-    """Launch the grasp pipeline for ``episodes`` seeds from ``seed``; returns the report."""
+    """Launch the grasp pipeline for ``episodes`` seeds from ``seed``; returns the report.
+
+    goal: image | image+state (what of each subgoal reaches the planner); views: the camera
+    views the sim publishes and the subgoals carry ("camera,wrist" for a two-view model);
+    steps_per_subgoal / max_steps: the task node's plan budgets (0: wall-clock timeouts)."""
     ckpt = Path(checkpoint)
     if not (ckpt / "model.safetensors").is_file():
         raise JepaWmError(f"{ckpt}: no model.safetensors (run `make model` first)")
@@ -74,6 +82,10 @@ def run_demo(
             "seed": str(seed),
             "video": str(video),
             "subgoal_timeout": str(subgoal_timeout),
+            "goal": goal,
+            "views": views,
+            "steps_per_subgoal": str(steps_per_subgoal),
+            "max_steps": str(max_steps),
         },
     )
     # The package sources come first, so an edit is live without re-running `make install`.
@@ -109,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="artifacts/demo")
     ap.add_argument("--subgoal-timeout", type=float, default=15.0)
     ap.add_argument("--verbose", action="store_true", help="print every node's output")
+    ap.add_argument("--goal", choices=("image", "image+state"), default="image+state")
+    ap.add_argument("--views", default="camera", help="camera views, e.g. camera,wrist")
+    ap.add_argument("--steps-per-subgoal", type=int, default=0, help="0: by subgoal timeout")
+    ap.add_argument("--max-steps", type=int, default=0, help="plans per episode (0: none)")
     args = ap.parse_args(argv)
     try:
         rep = run_demo(
@@ -118,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             args.out,
             args.subgoal_timeout,
             quiet=not args.verbose,
+            goal=args.goal,
+            views=args.views,
+            steps_per_subgoal=args.steps_per_subgoal,
+            max_steps=args.max_steps,
         )
     except JepaWmError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)

@@ -4,8 +4,11 @@ Sim mode: resets the sim (``reset_service``), renders the same seed's ``env.subg
 own env (scenes are deterministic per seed, so no privileged topic is needed) and asks the
 ground-truth ``success_service``. Files mode (a real robot): ``subgoal_files`` images, no success
 oracle. A subgoal is done when the planner's energy to it (from /diagnostics, matched by goal id)
-falls below ``energy_threshold``, or after ``subgoal_timeout_s``; the last one runs until success
-or timeout. Goal-set mode (``goal_set``: a folder written by goal_capture_node, in sim or files
+falls below ``energy_threshold``, after ``steps_per_subgoal`` plans toward it (0 = no step
+budget), or after ``subgoal_timeout_s``; the last one runs until success, timeout or
+``max_steps`` plans in the episode (0 = none). The step budgets are `jepa-wm eval`'s schedule
+(there: 80 // 4 = 20 plans per grasp subgoal, 80 in all), counted in plans so a slow CPU does
+not shorten a subgoal the way a wall-clock timeout does. Goal-set mode (``goal_set``: a folder written by goal_capture_node, in sim or files
 mode): the captured goals replace the rendered or file subgoals, view ``goal_view`` (default the
 first), with their captured proprio state. Publishes /goal/image (latched), /goal/state
 (JointState, latched: the subgoal's proprio state in sim mode, where the planner may add a state
@@ -43,6 +46,9 @@ class TaskNode(Node):
         self.episodes = int(param(self, "episodes", 1))
         self.threshold = float(param(self, "energy_threshold", 0.0))
         self.timeout = float(param(self, "subgoal_timeout_s", 20.0))
+        self.steps_per_subgoal = int(param(self, "steps_per_subgoal", 0))
+        self.max_steps = int(param(self, "max_steps", 0))
+        self.plans, self.episode_plans = 0, 0  # plans toward this subgoal / in this episode
         self.exit_when_done = bool(param(self, "exit_when_done", True))
         views = parse_views(str(param(self, "views", "camera")), self.env_name.startswith("franka"))
         self.extra_views = views[1:]
@@ -78,6 +84,8 @@ class TaskNode(Node):
                 if not self.planned:  # the subgoal's clock starts with the first plan toward it
                     self.planned, self.t0 = True, time.monotonic()
                 self.energy = float(kv.get("energy", "inf"))
+                self.plans += 1
+                self.episode_plans += 1
 
     def goal_id(self) -> str:
         return f"ep{self.episode}/subgoal{self.index}"
@@ -131,6 +139,7 @@ class TaskNode(Node):
                 pub.publish(rgb_to_msg(self.subgoal_views[self.index][view], now, self.goal_id()))
         self.goal_pub.publish(rgb_to_msg(self.subgoals[self.index], now, self.goal_id()))
         self.energy, self.t0, self.planned = float("inf"), time.monotonic(), False
+        self.plans = 0
         self.get_logger().info(
             f"episode {self.episode}: subgoal {self.index + 1}/{len(self.subgoals)}"
         )
@@ -161,6 +170,7 @@ class TaskNode(Node):
         if self.pending is not None:
             self.seed = int(self.pending.result().message.split("=")[1])
         self.subgoals, self.index = self.load_subgoals(), 0
+        self.episode_plans = 0
         self.episode_pub.publish(Int32(data=self.episode))
         self.publish_goal()
         self.phase, self.pending = "run", None
@@ -168,7 +178,10 @@ class TaskNode(Node):
     def run(self) -> None:
         last = self.index == len(self.subgoals) - 1
         timed_out = time.monotonic() - self.t0 > self.timeout
-        if not last and (self.energy < self.threshold or timed_out):
+        if last and 0 < self.max_steps <= self.episode_plans:
+            timed_out = True  # the episode's plan budget is spent
+        stepped = 0 < self.steps_per_subgoal <= self.plans
+        if not last and (self.energy < self.threshold or timed_out or stepped):
             self.index += 1
             self.publish_goal()
         elif last and self.mode == "sim":
