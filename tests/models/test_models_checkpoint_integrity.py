@@ -88,7 +88,7 @@ def test_version_1_is_refused_and_upgrades(tmp_path: Path) -> None:
     load_world_model(run)
 
 
-@pytest.mark.parametrize("name", ["tiny-wm", "tiny-reach", "tiny-grasp", "tiny-nav"])
+@pytest.mark.parametrize("name", ["tiny-wm", "tiny-reach", "tiny-grasp", "tiny-nav", "tiny-views"])
 def test_committed_models_load(name: str) -> None:
     model = load_world_model(ROOT / "models" / name)
     assert model.config.action_dim > 0

@@ -20,7 +20,7 @@ PACKAGE = "jepa_wm_ros"
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]  # ros_ws/src/jepa_wm_ros -> the repository
 # The checkpoints the launch files default to (grasp and nav pipelines).
-DEFAULT_MODELS = ("tiny-grasp", "tiny-nav")
+DEFAULT_MODELS = ("tiny-grasp", "tiny-nav", "tiny-views")  # the grasp launch file can name each
 
 
 def _files(folder: Path, pattern: str) -> list[str]:
