@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 # The project's one bounded YAML loader: a leaf module with no project imports (see
 # tests/test_layering.py), so the bottom layer may use it too.
-from jepa_wm.safe_yaml import read_yaml_file, yaml_error_line
+from jepa_wm.safe_yaml import read_yaml_or_raise
 
 ROBOTS_DIR = Path(__file__).resolve().parent / "robots"
 
@@ -235,13 +234,7 @@ def load_robot(name_or_path: str | Path) -> RobotDescription:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in ROBOTS_DIR.glob("*.yaml")))
         raise LimitsError(f"{path}: robot description not found (known robots: {known})")
-    try:
-        data = read_yaml_file(path)
-    except OSError as exc:
-        raise LimitsError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        line, problem = yaml_error_line(exc)
-        raise LimitsError(f"{path}:{line}: invalid YAML: {problem}") from None
+    data = read_yaml_or_raise(path, LimitsError)
     return parse_robot(data, source=str(path))
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import yaml
 
 from jepa_wm.errors import ConfigError
-from jepa_wm.safe_yaml import read_yaml_file, yaml_error_line
+from jepa_wm.safe_yaml import read_yaml_or_raise
 
 T = TypeVar("T")
 
@@ -127,17 +127,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
-    try:
-        data = read_yaml_file(path) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        line, problem = yaml_error_line(exc)
-        raise ConfigError(
-            f"{path}:{line}: invalid YAML: {problem}"
-            if line
-            else f"{path}: invalid YAML: {problem}"
-        ) from None
+    data = read_yaml_or_raise(path, ConfigError) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at top level")
     return data

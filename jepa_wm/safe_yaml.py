@@ -107,3 +107,21 @@ def yaml_error_line(exc: yaml.YAMLError) -> tuple[int, str]:
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
         return (mark.line + 1 if mark else 0), problem
     return 0, " ".join(str(exc).split())
+
+
+def read_yaml_or_raise(
+    path: str | Path,
+    error: type[Exception],
+    *,
+    loader: type[BoundedSafeLoader] = BoundedSafeLoader,
+) -> Any:
+    """``read_yaml_file`` with one-line errors of type ``error``: ``FILE: cannot read: why`` or
+    ``FILE:LINE: invalid YAML: problem`` (no line when the error has none)."""
+    try:
+        return read_yaml_file(path, loader=loader)
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        line, problem = yaml_error_line(exc)
+        where = f"{path}:{line}" if line else f"{path}"
+        raise error(f"{where}: invalid YAML: {problem}") from None

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from jepa_wm.errors import LaunchError
-from jepa_wm.safe_yaml import BoundedSafeLoader, read_yaml_file, yaml_error_line
+from jepa_wm.safe_yaml import BoundedSafeLoader, read_yaml_file, read_yaml_or_raise, yaml_error_line
 
 
 class MarkedDict(dict):
@@ -55,13 +55,7 @@ def load_marked_yaml(path: str | Path) -> Any:
     path = Path(path)
     if not path.is_file():
         raise LaunchError(f"{path}: launch file not found")
-    try:
-        return read_yaml_file(path, loader=_MarkingLoader)
-    except OSError as exc:
-        raise LaunchError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        line, problem = yaml_error_line(exc)
-        raise LaunchError(f"{path}:{line}: invalid YAML: {problem}") from None
+    return read_yaml_or_raise(path, LaunchError, loader=_MarkingLoader)
 
 
 def check_param_file(path: Path, where: str) -> None:
