@@ -1,14 +1,20 @@
 """Robot descriptions and safety limits, loaded from ``hardware/robots/<name>.yaml``.
 
-A description names the URDF, the joints with position and velocity limits, the end-effector link,
-the gripper, and the per-step limits on ee-delta actions (arms) or twists (bases). Loading is
-strict: an unknown key, a missing key, a NaN or an inverted interval is a ``LimitsError`` naming
-the file and the key, never a silent default.
+The YAML is the one description of a robot: the simulator (``sim/franka_base.py``,
+``sim/husky_nav.py``), the safety adapters (``hardware/adapters.py`` and the ROS adapter nodes)
+and the planner node all read its names, bounds and poses from here, never from constants of
+their own. A description names the URDF, the joints with position and velocity limits, the
+end-effector link, the gripper, the null-space rest pose, the action and state vector names,
+the per-step limits on ee-delta actions (arms) or twists (bases), which are also the action
+bounds, and an arm's commanded-pose workspace. Loading is strict: an unknown key, a missing
+key, a NaN or an inverted interval is a ``LimitsError`` naming the file and the key, never a
+silent default.
 
 Usage::
 
     desc = load_robot("panda")               # or a path to a YAML file
     desc.joint_lower, desc.joint_upper      # (J,) float64 arrays
+    spec = desc.action_spec()               # names (A,), low (A,), high (A,)
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from hardware.interfaces import ActionSpec
 
 # The project's one bounded YAML loader: a leaf module with no project imports (see
 # tests/test_layering.py), so the bottom layer may use it too.
@@ -68,7 +76,25 @@ class TwistLimits:
 
 
 @dataclass(frozen=True)
+class Workspace:
+    """An arm's commanded-pose box: position low/high (3,) in metres in the base frame, |roll|,
+    |pitch|, |yaw| limits (3,) in radians relative to ``ee_reference_rpy``, and how far (m) the
+    commanded position may run ahead of the measured end effector."""
+
+    low: tuple[float, float, float]
+    high: tuple[float, float, float]
+    rpy_limit: tuple[float, float, float]
+    max_lead: float
+
+
+@dataclass(frozen=True)
 class RobotDescription:
+    """One robot, as ``hardware/robots/<name>.yaml`` describes it (see the module docstring).
+
+    action_names (A,) and state_names (S,) name the planner's action and state vectors: an arm's
+    7-D ee-delta action and ee state, a base's (v, omega) twist and (x, y, yaw) pose.
+    """
+
     name: str
     kind: str  # "arm" | "base"
     urdf: str
@@ -81,6 +107,26 @@ class RobotDescription:
     ee_delta_limits: EeDeltaLimits | None = None
     wheel_joints: tuple[str, ...] = ()
     twist_limits: TwistLimits | None = None
+    action_names: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ()
+    wrist_camera_link: str = ""  # the link a hand camera is mounted on ("" = none)
+    workspace: Workspace | None = None
+
+    def action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A,) low and high of one action: an arm's ee-delta limits, a base's twist limits."""
+        if self.ee_delta_limits is not None:
+            return self.ee_delta_limits.low_high()
+        if self.twist_limits is None:  # unreachable for a parsed description
+            raise LimitsError(f"{self.name}: no action limits in the description")
+        high = np.array([self.twist_limits.linear, self.twist_limits.angular])
+        return -high, high
+
+    def action_spec(self) -> ActionSpec:
+        """Names and bounds of the action vector; LimitsError if the YAML names no actions."""
+        if not self.action_names:
+            raise LimitsError(f"{self.name}: the description has no action_names")
+        low, high = self.action_bounds()
+        return ActionSpec(names=self.action_names, low=low, high=high)
 
     @property
     def joint_names(self) -> tuple[str, ...]:
@@ -119,10 +165,33 @@ _TOP = {
         "ee_reference_rpy",
         "gripper",
         "ee_delta_limits",
+        "action_names",
+        "state_names",
+        "wrist_camera_link",
+        "workspace",
     },
-    "base": {"name", "kind", "urdf", "control_rate_hz", "wheel_joints", "twist_limits"},
+    "base": {
+        "name",
+        "kind",
+        "urdf",
+        "control_rate_hz",
+        "wheel_joints",
+        "twist_limits",
+        "action_names",
+        "state_names",
+    },
 }
-_OPTIONAL = {"gripper", "rest_pose", "wheel_joints", "ee_reference_rpy"}
+_OPTIONAL = {
+    "gripper",
+    "rest_pose",
+    "wheel_joints",
+    "ee_reference_rpy",
+    "action_names",
+    "state_names",
+    "wrist_camera_link",
+    "workspace",
+}
+_ACTION_DIM = {"arm": 7, "base": 2}  # ee-delta [dxyz, drpy, dgripper]; twist [v, omega]
 
 
 def _finite(where: str, value: Any, *, positive: bool = False) -> float:
@@ -156,6 +225,45 @@ def _joint(where: str, d: Any) -> Joint:
     if lo >= hi:
         raise LimitsError(f"{where}: lower {lo} must be < upper {hi}")
     return Joint(str(d["name"]), lo, hi, _finite(f"{where}.velocity", d["velocity"], positive=True))
+
+
+def _names(where: str, value: Any, dim: int | None = None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise LimitsError(f"{where}: expected a list of names, got {value!r}")
+    if len(set(value)) != len(value):
+        raise LimitsError(f"{where}: names must be unique, got {value}")
+    if dim is not None and len(value) != dim:
+        raise LimitsError(f"{where}: expected {dim} names, got {len(value)}")
+    return tuple(value)
+
+
+def _triple(where: str, value: Any, *, positive: bool = False) -> tuple[float, float, float]:
+    if not isinstance(value, list) or len(value) != 3:
+        raise LimitsError(f"{where}: expected 3 numbers, got {value!r}")
+    return tuple(_finite(f"{where}[{i}]", v, positive=positive) for i, v in enumerate(value))
+
+
+def _workspace(src: str, data: Any) -> Workspace:
+    w = _mapping(f"{src}: workspace", data, {"low", "high", "rpy_limit", "max_lead"})
+    low, high = (
+        _triple(f"{src}: workspace.low", w["low"]),
+        _triple(f"{src}: workspace.high", w["high"]),
+    )
+    if any(lo >= hi for lo, hi in zip(low, high, strict=True)):
+        raise LimitsError(f"{src}: workspace.low {list(low)} must be < high {list(high)}")
+    rpy = _triple(f"{src}: workspace.rpy_limit", w["rpy_limit"], positive=True)
+    return Workspace(
+        low, high, rpy, _finite(f"{src}: workspace.max_lead", w["max_lead"], positive=True)
+    )
+
+
+def _parse_names(src: str, kind: str, d: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if d.get("action_names") is not None:
+        out["action_names"] = _names(f"{src}: action_names", d["action_names"], _ACTION_DIM[kind])
+    if d.get("state_names") is not None:
+        out["state_names"] = _names(f"{src}: state_names", d["state_names"])
+    return out
 
 
 def _parse_arm(src: str, d: dict) -> dict[str, Any]:
@@ -195,6 +303,9 @@ def _parse_arm(src: str, d: dict) -> dict[str, Any]:
             for k in ("translation", "rotation", "gripper")
         )
     )
+    out["wrist_camera_link"] = str(d.get("wrist_camera_link") or "")
+    if d.get("workspace") is not None:
+        out["workspace"] = _workspace(src, d["workspace"])
     return out
 
 
@@ -221,6 +332,7 @@ def parse_robot(data: Any, *, source: str = "<robot>") -> RobotDescription:
     if rate <= 0:
         raise LimitsError(f"{source}: control_rate_hz must be > 0")
     parsed = _parse_arm(source, d) if kind == "arm" else _parse_base(source, d)
+    parsed.update(_parse_names(source, kind, d))
     return RobotDescription(
         name=str(d["name"]), kind=kind, urdf=str(d["urdf"]), control_rate_hz=rate, **parsed
     )
