@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -148,6 +148,50 @@ def prepare_data(
         action_high=high,
         sources=sources,
     )
+
+
+Inputs = Literal["frames", "latents"]
+"""What a stage trains on: uint8 frames, or latents cached from a frozen encoder (latent_cache)."""
+
+_INPUT_KEYS: dict[str, Inputs] = {"rgb": "frames", "latents": "latents"}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of clips for an objective, on its device.
+
+    x: uint8 frames [B,T,H,W,3] ([B,T,V,H,W,3] with V camera views) when ``inputs`` is
+    "frames", or cached latents f32 [B,T,P,D] when "latents"; state f32 [B,T,S];
+    action f32 [B,T-1,A].
+    """
+
+    x: torch.Tensor
+    state: torch.Tensor
+    action: torch.Tensor
+    inputs: Inputs
+
+    @classmethod
+    def collate(cls, raw: dict[str, torch.Tensor], device: torch.device | str) -> Batch:
+        """From a DataLoader batch of ClipDataset items ("rgb": frames) or of LatentClips
+        items ("latents"); ValueError when it has neither or both."""
+        keys = [k for k in _INPUT_KEYS if k in raw]
+        if len(keys) != 1:
+            raise ValueError(f"a batch needs exactly one of rgb, latents; it has {sorted(raw)}")
+        key = keys[0]
+        return cls(
+            raw[key].to(device), raw["state"].to(device), raw["action"].to(device), _INPUT_KEYS[key]
+        )
+
+    def __len__(self) -> int:
+        return len(self.state)
+
+    def drop_nonfinite(self) -> tuple[Batch, int]:
+        """The clips with finite state and action (see :func:`drop_nonfinite`), and the count
+        dropped."""
+        clean, dropped = drop_nonfinite({"x": self.x, "state": self.state, "action": self.action})
+        if not dropped:
+            return self, 0
+        return Batch(clean["x"], clean["state"], clean["action"], self.inputs), dropped
 
 
 def drop_nonfinite(batch: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], int]:
