@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from jepa_wm.app.model_metrics import recovery_report
+from jepa_wm.app.recovery_report import recovery_report
 from jepa_wm.errors import StoreError
 from jepa_wm.train.latent_cache import encode_stores
 
