@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -33,6 +33,9 @@ from torch import nn
 from jepa_wm.app.recovery_report import recovery_report
 from jepa_wm.errors import StoreError
 from jepa_wm.train.latent_cache import encode_stores
+
+if TYPE_CHECKING:
+    from jepa_wm.models.world_model import JepaWorldModel
 
 RIDGE_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
 
@@ -222,7 +225,7 @@ def action_ceilings(
     low: list[float],
     high: list[float],
     *,
-    model: Any = None,
+    model: JepaWorldModel | None = None,
     pixel_seconds: float = 0.0,
     action_names: list[str] | None = None,
     device: torch.device | str = "cpu",

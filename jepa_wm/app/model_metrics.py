@@ -14,7 +14,7 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -22,16 +22,19 @@ import torch
 from jepa_wm.app.action_ceilings import action_ceilings, load_transitions
 from jepa_wm.app.recovery_report import recovery_report
 from jepa_wm.errors import ConfigError
-from jepa_wm.models.world_model import JepaWorldModel
+from jepa_wm.models.world_model import Context, JepaWorldModel
 from planners.costs import CostConfig, make_cost
 from planners.interfaces import Goal, Prediction
 from planners.registry import make_planner
+
+if TYPE_CHECKING:
+    from jepa_wm.data.clips import ClipDataset
 
 
 @torch.no_grad()
 def action_recovery(
     model: JepaWorldModel,
-    dataset: Any,
+    dataset: ClipDataset,
     action_low: list[float],
     action_high: list[float],
     *,
@@ -52,7 +55,7 @@ def action_recovery(
     high = torch.as_tensor(action_high, dtype=torch.float32)
     cost = make_cost(CostConfig(kind="l1", mode="last"))
 
-    def rollout(ctx: Any, actions: torch.Tensor) -> Prediction:
+    def rollout(ctx: Context, actions: torch.Tensor) -> Prediction:
         lat, st = model.rollout(ctx, actions)
         return Prediction(latents=lat, states=st)
 

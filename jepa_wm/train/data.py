@@ -11,20 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
 
 from jepa_wm.errors import StoreError
 
+if TYPE_CHECKING:
+    from jepa_wm.data.clips import ClipDataset
+    from jepa_wm.data.store import TrajectoryStore
+    from jepa_wm.train.latent_cache import LatentClips
+
 
 @dataclass
 class TrainData:
     """Datasets and metadata derived from one or more stores."""
 
-    train: Any  # ClipDataset
-    val: Any  # ClipDataset
+    train: ClipDataset | LatentClips  # LatentClips once a stage trains on cached latents
+    val: ClipDataset | LatentClips
     stats: dict[str, dict[str, list[float]]]
     action_dim: int
     state_dim: int
@@ -37,7 +42,9 @@ def _finite_rows(x: np.ndarray) -> np.ndarray:
     return x[np.isfinite(x).all(axis=1)]
 
 
-def _store_moments(st: Any, key: str) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _store_moments(
+    st: TrajectoryStore, key: str
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(count, mean, var, q01, q99) of data/<key>; attrs["stats"] when present, else computed."""
     stats = (st.attrs.get("stats") or {}).get(key)
     if stats and all(k in stats for k in ("mean", "std")):
@@ -55,7 +62,7 @@ def _store_moments(st: Any, key: str) -> tuple[int, np.ndarray, np.ndarray, np.n
 
 
 def pooled_stats(
-    stores: list[Any],
+    stores: list[TrajectoryStore],
 ) -> tuple[dict[str, dict[str, list[float]]], list[float], list[float]]:
     """Mean/std of state and action pooled over stores (count-weighted), plus action bounds.
 
@@ -81,7 +88,7 @@ def pooled_stats(
     return out, bounds[0], bounds[1]
 
 
-def open_stores(paths: list[str | Path]) -> list[Any]:
+def open_stores(paths: list[str | Path]) -> list[TrajectoryStore]:
     """Open every store read-only; refuse empty ones and mismatched state/action dims."""
     from jepa_wm.data.store import TrajectoryStore
 

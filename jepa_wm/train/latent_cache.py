@@ -13,13 +13,16 @@ Usage::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from jepa_wm.models.world_model import JepaWorldModel
+
+if TYPE_CHECKING:
+    from jepa_wm.data.clips import ClipDataset
 
 
 @torch.no_grad()
@@ -51,7 +54,7 @@ class LatentClips(Dataset):
     the frame skip, as ClipDataset does)}.
     """
 
-    def __init__(self, clips: Any, latents: list[torch.Tensor]) -> None:
+    def __init__(self, clips: ClipDataset, latents: list[torch.Tensor]) -> None:
         from jepa_wm.data.store import TrajectoryStore
 
         self.clips = clips

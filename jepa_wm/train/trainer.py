@@ -50,6 +50,9 @@ from jepa_wm.train.objectives import (
 from jepa_wm.train.state import TrainState
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
+if TYPE_CHECKING:
     from jepa_wm.train.tb_log import TensorBoardLog
 
 
@@ -283,7 +286,7 @@ class _Loop:
             },
         }
 
-    def _run_stage(self, stage: Stage, state: TrainState, bar: Any) -> dict[str, float]:
+    def _run_stage(self, stage: Stage, state: TrainState, bar: tqdm) -> dict[str, float]:
         cfg = self.cfg
         name, n_steps = stage.name, stage.steps
         objective = _build_objective(self.model, cfg, name, stage.inputs).to(self.device)
