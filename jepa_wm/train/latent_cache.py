@@ -36,11 +36,11 @@ def encode_stores(
     out = []
     for p in paths:
         st = TrajectoryStore.open(p, mode="r")
-        views = [st.array(k) for k in getattr(model, "views", ("rgb",))]  # [N, H, W, 3] each
         parts = []
         for i in range(0, st.num_steps, chunk):
             end = min(i + chunk, st.num_steps)
-            frames = [torch.from_numpy(np.asarray(v[i:end])) for v in views]
+            # committed steps only, a view's uint8 [end - i, H, W, 3] at a time
+            frames = [torch.from_numpy(st.read(k, i, end)) for k in model.views]
             x = frames[0][:, None] if len(frames) == 1 else torch.stack(frames, 1)[:, None]
             parts.append(model.encode(x.to(device))[:, 0].cpu())
         out.append(torch.cat(parts))
