@@ -44,7 +44,7 @@ def _camera_features(store: TrajectoryStore) -> dict[str, str]:
     for key in store.keys:
         if K.is_rgb_key(key):
             entry = cams.get("rgb" if key == K.RGB else K.camera_name(key)) or {}
-            name = entry.get("name") or ("main" if key == K.RGB else K.camera_name(key))
+            name = entry.get("name") or K.camera_name(key)
             out[key] = f"{M.IMAGE_PREFIX}{name}"
     return out
 

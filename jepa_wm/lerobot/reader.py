@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from jepa_wm.data import keys as K
 from jepa_wm.errors import DatasetError
 from jepa_wm.lerobot import meta as M
 from jepa_wm.lerobot.frames import decode_images, decode_segment
@@ -50,7 +51,7 @@ class LeRobotReader:
             raise DatasetError(f"{self.info.root}: the dataset has no image or video feature")
         if not cameras:
             return available
-        by_name = {M.camera_name(f): f for f in available}
+        by_name = {K.camera_name(f): f for f in available}
         chosen = []
         for cam in cameras:
             feature = cam if cam in available else by_name.get(cam)
@@ -80,7 +81,7 @@ class LeRobotReader:
         """Store key of a camera feature: ``rgb`` for the first camera, ``rgb_<name>`` after."""
         if feature == self.camera_features[0]:
             return "rgb"
-        return f"rgb_{M.camera_name(feature)}"
+        return f"rgb_{K.camera_name(feature)}"
 
     # ---------------------------------------------------------------- episodes
     def __len__(self) -> int:
@@ -142,7 +143,7 @@ class LeRobotReader:
             feat = self.info.features[feature]
             key = self.store_key(feature)
             cams["rgb" if key == "rgb" else key[4:]] = {
-                "name": M.camera_name(feature),
+                "name": K.camera_name(feature),
                 "lerobot_feature": feature,
                 "storage": feat["dtype"],
                 "shape": feat.get("shape"),
