@@ -14,7 +14,7 @@ after that observation, which is the store's convention too (``action[t]`` leads
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from jepa_wm.data import keys as K
 from jepa_wm.errors import DatasetError
 from jepa_wm.lerobot import meta as M
 from jepa_wm.lerobot.frames import decode_images, decode_segment
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class LeRobotReader:
@@ -42,7 +45,7 @@ class LeRobotReader:
         self.state_key = self._vector_feature(state_key, "--state")
         self.action_key = self._vector_feature(action_key, "--action")
         self._table_path: Path | None = None
-        self._table: Any = None
+        self._table: pa.Table | None = None
 
     # ---------------------------------------------------------------- features
     def _resolve_cameras(self, cameras: list[str] | None) -> list[str]:
