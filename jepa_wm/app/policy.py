@@ -243,10 +243,6 @@ class WorldModelPolicy:
         self.schedule = SubgoalSchedule(goals, switch_energy, steps_per_subgoal)
         self.controller.reset()
 
-    def clear_subgoals(self) -> None:
-        """Back to planning toward the goal passed to ``__call__`` (or ``set_goal``)."""
-        self.schedule = None
-
     def __call__(
         self, obs: Observation, goal: Observation | None = None, *, deadline: float | None = None
     ) -> np.ndarray:

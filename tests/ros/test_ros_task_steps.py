@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "ros_ws/src/jepa_wm_ros"))
 pytestmark = pytest.mark.ros
 
 
-def _plan_toward(node, goal_id: str) -> None:  # noqa: ANN001 - a TaskNode
+def _plan_toward(node, goal_id: str) -> None:  # node: a TaskNode
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
     values = [KeyValue(key="goal", value=goal_id), KeyValue(key="energy", value="1.0")]
