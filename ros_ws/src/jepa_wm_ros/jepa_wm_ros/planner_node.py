@@ -22,8 +22,10 @@ Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra
            the other views' frames of the same stamp (the nearest within ``pair_tolerance_s``,
            waited for up to that long), and nothing is planned without all of them.
 Publishes  /planner/action (JointState named after the action, stamped with the camera frame's
-           stamp), /diagnostics (plan and step ms, energy, goal id, step, iterations, frames
-           dropped while planning / too old for the deadline).
+           stamp), /planner/energy (JointState ("energy",), frame_id the goal id: one per plan,
+           what the task node's subgoal sequencer counts; conversions.plan_msg), /diagnostics
+           (plan and step ms, energy, goal id, step, iterations, frames dropped while planning /
+           too old for the deadline; for people and probes).
 No action is ever guessed: nothing is published until camera, state and goal are all present and
 camera and state are younger than ``stale_s``.
 """
@@ -42,7 +44,7 @@ from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Int32
 
 from jepa_wm_ros.common import LATCHED_QOS, SENSOR_QOS, param, run_node
-from jepa_wm_ros.conversions import ImageRefusals, stamp_sec, vector_msg
+from jepa_wm_ros.conversions import PLAN_TOPIC, ImageRefusals, plan_msg, stamp_sec, vector_msg
 
 ARM_ACTIONS = ("dx", "dy", "dz", "droll", "dpitch", "dyaw", "dgripper")
 BASE_ACTIONS = ("v", "omega")
@@ -80,6 +82,7 @@ class PlannerNode(LifecycleNode):
         self.steps = 0
         self.action_pub = self.create_publisher(JointState, "/planner/action", 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.plan_pub = self.create_publisher(JointState, PLAN_TOPIC, 10)  # task_node's sequencer
         self.create_subscription(Image, "/camera/image_raw", self.on_image, SENSOR_QOS)
         self.create_subscription(JointState, "/ee_state", self.on_state, 10)
         self.create_subscription(Image, "/goal/image", self.on_goal, LATCHED_QOS)
@@ -314,6 +317,7 @@ class PlannerNode(LifecycleNode):
             info = dict(self.policy.last_info)
         info["wait_ms"] = (start - arrival) * 1e3  # frame arrival -> planning thread on it
         self.action_pub.publish(vector_msg(self.action_names, action, stamp))
+        self.plan_pub.publish(plan_msg(self.goal_id, float(info.get("energy", 0.0)), stamp))
         if self.steps > 0:  # the first step also encodes the goal and warms up
             per = info["step_ms"] / 1e3 / max(1, int(info.get("iterations_done", 1)))
             self.iteration_s = per if self.iteration_s == 0 else 0.5 * (self.iteration_s + per)
