@@ -1,6 +1,8 @@
 """A world model + a planner + the MPC loop, as a policy ``(obs, goal) -> action``.
 
-This is the composition the sim harness, the eval CLI, the bench and the ROS planner node share.
+This is the composition the sim harness, the eval CLI, the bench and the ROS planner node share:
+the one closed loop. Subgoals (``set_subgoals``) advance by ``planners.subgoals.SubgoalSequencer``,
+the same rule the ROS task node applies to the plans the planner node reports.
 The goal image is encoded once per goal (cached by content); the last ``model.context_len``
 frames, states and executed actions form the rollout context (KV-cached by the model).
 
