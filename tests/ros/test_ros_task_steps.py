@@ -111,3 +111,14 @@ def test_ros_task_node_decides_as_eval_does(tmp_path: Path, ros_env: dict) -> No
     finally:
         rclpy.shutdown()
     assert ros_seen == eval_seen
+
+
+def test_ros_plan_report_round_trips_and_refuses_another_layout() -> None:
+    from builtin_interfaces.msg import Time
+    from jepa_wm_ros.conversions import plan_msg, read_plan
+    from sensor_msgs.msg import JointState
+
+    msg = plan_msg("ep3/subgoal1", 0.125, Time(sec=7))
+    assert read_plan(msg) == ("ep3/subgoal1", 0.125) and msg.header.stamp.sec == 7
+    with pytest.raises(ValueError, match="named \\('energy',\\)"):
+        read_plan(JointState(name=["dx"], position=[0.1]))
