@@ -10,9 +10,10 @@ that energy is at or below ``energy_threshold`` (0 = off), after ``steps_per_sub
 toward it (0 = no step budget), or after ``subgoal_timeout_s``; the last one runs until success,
 timeout or ``max_steps`` plans in the episode (0 = none). The step budgets are `jepa-wm eval`'s
 schedule (there: 80 // 4 = 20 plans per grasp subgoal, 80 in all), counted in plans so a slow CPU
-does not shorten a subgoal the way a wall-clock timeout does. Goal-set mode (``goal_set``: a folder written by goal_capture_node, in sim or files
-mode): the captured goals replace the rendered or file subgoals, view ``goal_view`` (default the
-first), with their captured proprio state. Publishes /goal/image (latched), /goal/state
+does not shorten a subgoal the way a wall-clock timeout does. Goal-set mode (``goal_set``: a
+folder written by goal_capture_node, in sim or files mode): the captured goals replace the
+rendered or file subgoals, view ``goal_view`` (default the first), with their captured proprio
+state. Publishes /goal/image (latched), /goal/state
 (JointState, latched: the subgoal's proprio state in sim mode, where the planner may add a state
 term to its cost; none in files mode), in sim mode with ``views`` naming a second camera
 (``camera,wrist``) that view of each subgoal on /goal/<view>_image (latched, published before
