@@ -29,6 +29,7 @@ TOPICS = {
     "/joint_states": (JointState, 10),
     "/ee_state": (JointState, 10),
     "/planner/action": (JointState, 10),
+    "/planner/energy": (JointState, 10),  # the plan reports task_node's sequencer counts
     "/arm_controller/joint_trajectory": (JointTrajectory, 10),
     "/gripper_controller/command": (Float64, 10),
     "/goal/image": (

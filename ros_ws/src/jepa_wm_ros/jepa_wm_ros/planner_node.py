@@ -26,8 +26,10 @@ Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra
            the other views' frames of the same stamp (the nearest within ``pair_tolerance_s``,
            waited for up to that long), and nothing is planned without all of them.
 Publishes  /planner/action (JointState named after the action, stamped with the camera frame's
-           stamp), /diagnostics (plan and step ms, energy, goal id, step, iterations, frames
-           dropped while planning / too old for the deadline).
+           stamp), /planner/energy (JointState ("energy",), frame_id the goal id: one per plan,
+           what the task node's subgoal sequencer counts; conversions.plan_msg), /diagnostics
+           (plan and step ms, energy, goal id, step, iterations, frames dropped while planning /
+           too old for the deadline; for people and probes).
 No action is ever guessed: nothing is published until camera, state and goal are all present and
 camera and state are younger than ``stale_s`` (hardware.adapters.Watchdog).
 """
@@ -49,7 +51,7 @@ from hardware.adapters import Watchdog
 from hardware.interfaces import Observation
 from hardware.limits import load_robot
 from jepa_wm_ros.common import LATCHED_QOS, SENSOR_QOS, param, run_node
-from jepa_wm_ros.conversions import ImageRefusals, stamp_sec, vector_msg
+from jepa_wm_ros.conversions import PLAN_TOPIC, ImageRefusals, plan_msg, stamp_sec, vector_msg
 
 FRESH_INPUTS = ("camera", "state")  # must be younger than stale_s; the goal is latched
 
@@ -89,6 +91,7 @@ class PlannerNode(LifecycleNode):
         self.action_names: tuple[str, ...] = ()  # the robot description's (configure)
         self.action_pub = None  # publishers and subscriptions exist from configure to cleanup
         self.diag_pub = None
+        self.plan_pub = None
         self.io_subs: list = []
         if bool(param(self, "autostart", True)):  # no lifecycle manager here: go to active
             self.trigger_configure()
@@ -135,6 +138,8 @@ class PlannerNode(LifecycleNode):
         including each extra view's camera and goal topics."""
         self.action_pub = self.create_lifecycle_publisher(JointState, "/planner/action", 10)
         self.diag_pub = self.create_lifecycle_publisher(DiagnosticArray, "/diagnostics", 10)
+        # one report per plan: what task_node's subgoal sequencer counts
+        self.plan_pub = self.create_lifecycle_publisher(JointState, PLAN_TOPIC, 10)
         subs = [
             (Image, "/camera/image_raw", self.on_image, SENSOR_QOS),
             (JointState, "/ee_state", self.on_state, 10),
@@ -159,10 +164,10 @@ class PlannerNode(LifecycleNode):
         for sub in self.io_subs:
             self.destroy_subscription(sub)
         self.io_subs = []
-        for pub in (self.action_pub, self.diag_pub):
+        for pub in (self.action_pub, self.diag_pub, self.plan_pub):
             if pub is not None:
                 self.destroy_lifecycle_publisher(pub)
-        self.action_pub = self.diag_pub = None
+        self.action_pub = self.diag_pub = self.plan_pub = None
         self.policy = None
         self.state = self.goal = None
         self.watchdog = Watchdog(FRESH_INPUTS, self.stale_s)
@@ -363,6 +368,7 @@ class PlannerNode(LifecycleNode):
             info = dict(self.policy.last_info)
         info["wait_ms"] = (start - arrival) * 1e3  # frame arrival -> planning thread on it
         self.action_pub.publish(vector_msg(self.action_names, action, stamp))
+        self.plan_pub.publish(plan_msg(self.goal_id, float(info.get("energy", 0.0)), stamp))
         if self.steps > 0:  # the first step also encodes the goal and warms up
             per = info["step_ms"] / 1e3 / max(1, int(info.get("iterations_done", 1)))
             self.iteration_s = per if self.iteration_s == 0 else 0.5 * (self.iteration_s + per)
