@@ -42,6 +42,7 @@ from collections import deque
 from functools import partial
 
 import numpy as np
+from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import Image, JointState
@@ -336,7 +337,7 @@ class PlannerNode(LifecycleNode):
         ms = getattr(self.policy.planner.config, "deadline_ms", None)
         return None if ms is None else float(ms) / 1e3
 
-    def step(self, arrival: float, rgb: np.ndarray, stamp) -> None:  # noqa: ANN001 - Time
+    def step(self, arrival: float, rgb: np.ndarray, stamp: Time) -> None:
         """Plan on frame ``rgb`` (received at perf_counter ``arrival``) and publish the action."""
         start = time.perf_counter()
         if self.log_waiting():
@@ -375,7 +376,7 @@ class PlannerNode(LifecycleNode):
         self.steps += 1
         self.publish_diagnostics(stamp, info)
 
-    def publish_diagnostics(self, stamp, info: dict) -> None:  # noqa: ANN001 - Time
+    def publish_diagnostics(self, stamp: Time, info: dict) -> None:
         info = {k: (v.item() if hasattr(v, "item") else v) for k, v in info.items()}
         values = {
             "plan_ms": info.get("plan_ms", info.get("step_ms", 0.0)),
