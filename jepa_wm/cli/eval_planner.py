@@ -6,11 +6,14 @@ Example::
     jepa-wm eval --checkpoint runs/grasp --env franka-grasp --planner-config planner.yaml
     jepa-wm eval --checkpoint runs/reach --env franka-reach --workers 2 --threads 1
 
-The planner config YAML holds the fields of ``jepa_wm.app.policy.PolicyConfig``::
+Each task's tuned policy is ``jepa_wm/configs/policy/<env>.yaml`` (the one the launch files'
+planner_node and ``jepa-wm bench planner`` load too). ``--planner-config`` overrides keys of it
+with a YAML of ``jepa_wm.app.policy.PolicyConfig`` fields (sections merge key by key)::
 
     planner: cem
     horizon: 1
-    cost: l1                 # or l2
+    cost: {kind: l1, state_weight: 0.0}      # kind l1 or l2
+    mpc: {execute_steps: 1}
     planner_overrides: {samples: 200, iterations: 3, topk: 20}
 
 Grasp and pick-and-place plan through the env's subgoal sequence (pre-grasp, grasp, lift).
@@ -30,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="run dir or model.safetensors")
     parser.add_argument("--env", required=True, choices=ENV_NAMES, help="task name")
     parser.add_argument("--planner", default=None, choices=PLANNERS, help="default: cem")
-    parser.add_argument("--planner-config", default=None, help="YAML with PolicyConfig fields")
+    parser.add_argument(
+        "--planner-config", default=None, help="YAML of PolicyConfig fields over the env's policy"
+    )
     parser.add_argument("--horizon", type=int, default=None, help="planning horizon H")
     parser.add_argument(
         "--goal", choices=("image", "image+state"), default=None,
@@ -39,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--no-env-defaults", action="store_true",
-        help="start from PolicyConfig defaults, not the per-env ones (ENV_DEFAULTS)",
+        help="start from PolicyConfig defaults, not the env's policy file "
+        "(jepa_wm/configs/policy/<env>.yaml)",
     )  # fmt: skip
     parser.add_argument("--episodes", type=int, default=30, help="number of episodes")
     parser.add_argument("--seed-start", type=int, default=None, help="default: eval seed range")

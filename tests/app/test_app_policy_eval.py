@@ -37,11 +37,11 @@ def _model() -> JepaWorldModel:
 def test_policy_config_from_yaml_and_cli(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(
-        "planner: mppi\nhorizon: 2\nstate_scale: [1, 2]\nplanner_overrides: {samples: 32}\n"
+        "planner: mppi\nhorizon: 2\ncost: {state_scale: [1, 2]}\nplanner_overrides: {samples: 32}\n"
     )
     cfg = load_policy_config(path)
     assert (cfg.planner, cfg.horizon, cfg.planner_overrides) == ("mppi", 2, {"samples": 32})
-    assert cfg.state_scale == (1, 2)
+    assert cfg.cost.state_scale == (1, 2)
     cfg = load_policy_config(path, planner="cem", horizon=3)
     assert (cfg.planner, cfg.horizon, cfg.planner_overrides) == ("cem", 3, {})
     path.write_text("horizn: 2\n")
@@ -51,13 +51,13 @@ def test_policy_config_from_yaml_and_cli(tmp_path: Path) -> None:
 
 def test_env_defaults_sit_under_the_file(tmp_path: Path) -> None:
     cfg = load_policy_config(None, None, "franka-reach")
-    assert cfg.state_weight > 0 and len(cfg.state_scale) == 7
+    assert cfg.cost.state_weight > 0 and len(cfg.cost.state_scale) == 7
     assert cfg.planner_overrides["samples"] == 100
     # another planner drops the env default's CEM options
     assert load_policy_config(None, "mppi", "franka-reach").planner_overrides == {}
     path = tmp_path / "p.yaml"
-    path.write_text("state_weight: 0.0\n")
-    assert load_policy_config(path, None, "husky-nav").state_weight == 0.0
+    path.write_text("cost: {state_weight: 0.0}\n")
+    assert load_policy_config(path, None, "husky-nav").cost.state_weight == 0.0
 
 
 def test_default_fixed_dims() -> None:

@@ -1,8 +1,11 @@
 """planner_node (lifecycle): world model + latent MPC -> ee-delta (or v, omega) actions.
 
 configure: loads the checkpoint (jepa_wm.models.checkpoint.load_world_model) and the planner
-           config (a PolicyConfig YAML, ``planner_config``; else ``planner``) into a
-           jepa_wm.app.policy.WorldModelPolicy. activate: starts the planning thread.
+           config into a jepa_wm.app.policy.WorldModelPolicy: ``policy`` names a task whose
+           policy file (jepa_wm/configs/policy/<task>.yaml, the one `jepa-wm eval` uses) is
+           the base, ``planner_config`` an override YAML over it, ``planner`` a planner name
+           (jepa_wm.app.policy_files.load_node_policy_config). activate: starts the planning
+           thread.
 Plans on frame arrival: each camera frame wakes a planning thread (the executor keeps taking
            messages meanwhile); frames that arrive while a plan runs are dropped and counted (a
            queued frame would wait up to a whole plan), so every plan starts on a fresh frame.
@@ -52,8 +55,9 @@ class PlannerNode(LifecycleNode):
     def __init__(self) -> None:
         super().__init__("planner_node")
         self.checkpoint = param(self, "checkpoint", "")
-        self.planner_config = param(self, "planner_config", "")
-        self.planner_name = param(self, "planner", "cem")
+        self.policy_name = param(self, "policy", "")  # a task's policy file ("" = none)
+        self.planner_config = param(self, "planner_config", "")  # an override file over it
+        self.planner_name = param(self, "planner", "")  # "" = the config's (default cem)
         self.goal_mode = param(self, "goal", "")  # "" = the planner config's
         self.device = param(self, "device", "cpu")
         self.robot = param(self, "robot", "panda")
@@ -95,8 +99,8 @@ class PlannerNode(LifecycleNode):
         import torch
 
         from hardware.limits import load_robot
-        from jepa_wm.app.policy import PolicyConfig, WorldModelPolicy
-        from jepa_wm.config import load_config
+        from jepa_wm.app.policy import WorldModelPolicy
+        from jepa_wm.app.policy_files import load_node_policy_config
         from jepa_wm.errors import JepaWmError
         from jepa_wm.models.checkpoint import load_world_model
 
@@ -109,10 +113,9 @@ class PlannerNode(LifecycleNode):
                 lim = np.array([desc.twist_limits.linear, desc.twist_limits.angular])
                 low, high = -lim, lim
             model = load_world_model(self.checkpoint, device=self.device)
-            overrides = {} if self.planner_config else {"planner": self.planner_name}
-            if self.goal_mode:
-                overrides["goal"] = self.goal_mode
-            cfg = load_config(PolicyConfig, self.planner_config or None, overrides)
+            cfg = load_node_policy_config(
+                self.policy_name, self.planner_config, self.planner_name, self.goal_mode
+            )
             self.policy = WorldModelPolicy.from_config(model, cfg, low, high, device=self.device)
         except (JepaWmError, ValueError) as exc:
             self.get_logger().error(f"configure failed: {exc}")
