@@ -7,14 +7,13 @@ multi-stage tasks, and keeps planning-time statistics for the report.
 Usage::
 
     cfg = load_policy_config("planner.yaml", planner="cem", env="franka-reach")
-    report = evaluate_planner(model, "franka-reach", cfg, episodes=30)
+    report = evaluate_planner(model, cfg, EvalConfig("franka-reach", episodes=30))
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from jepa_wm.app.policy_files import default_fixed_dims
 from jepa_wm.app.policy_files import load_policy_config as load_policy_config  # re-exported
 from jepa_wm.config import to_dict
 from jepa_wm.models.interfaces import WorldModel
+from sim.evaluate import EvalConfig
 
 # Tasks solved through a subgoal sequence (pre-grasp, grasp, lift / place), as V-JEPA 2-AC did.
 SUBGOAL_ENVS = ("franka-grasp", "franka-pick-place")
@@ -131,44 +131,31 @@ def _bind_for_report(policy: EnvMPCPolicy, env_name: str, seed: int) -> None:
 
 def evaluate_planner(
     model: WorldModel,
-    env_name: str,
     cfg: PolicyConfig,
-    episodes: int,
-    seed_start: int | None = None,
+    run: EvalConfig,
+    *,
     device: torch.device | str = "cpu",
-    video_dir: str | Path | None = None,
-    video_episodes: tuple[int, ...] = (0,),
-    max_steps: int | None = None,
     use_subgoals: bool | None = None,
-    progress: bool = False,
-    workers: int = 1,
     policy_factory: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
-    """Closed-loop success of the world-model policy on held-out seeds; a JSON-able report.
-
-    workers > 1: ``policy_factory`` builds the policy in each worker (see sim.evaluate)."""
+    """Closed-loop success of the world-model policy ``cfg`` on ``run``'s held-out seeds; a
+    JSON-able report. ``run.image_size`` and ``run.wrist_camera`` are the model's (its image
+    side, and whether it sees a second view); use_subgoals None: the env's default
+    (SUBGOAL_ENVS). ``run.workers > 1``: ``policy_factory`` builds the policy in each worker
+    (see sim.evaluate)."""
     from sim.evaluate import evaluate
-    from sim.seeds import EVAL_SEEDS_START
 
-    policy = EnvMPCPolicy(model, cfg, env_name, device, use_subgoals)
+    policy = EnvMPCPolicy(model, cfg, run.env, device, use_subgoals)
     image_size = int(getattr(model, "image_size", 64))
-    if workers > 1:
-        _bind_for_report(policy, env_name, EVAL_SEEDS_START if seed_start is None else seed_start)
-    report = evaluate(
-        env_name,
-        policy,
-        episodes=episodes,
-        seed_start=EVAL_SEEDS_START if seed_start is None else seed_start,
+    run = dataclasses.replace(
+        run,
         image_size=image_size if image_size in (64, 96, 128) else 64,
-        video_dir=video_dir,
-        video_episodes=video_episodes,
-        max_steps=max_steps,
-        progress=progress,
-        workers=workers,
-        policy_factory=policy_factory,
         # a model that sees a camera besides the main one needs the env to render it
         wrist_camera=len(getattr(model, "views", ("rgb",))) > 1,
     )
+    if run.workers > 1:
+        _bind_for_report(policy, run.env, run.seed_start)
+    report = evaluate(run, policy, policy_factory)
     out = report.to_dict()
     out["policy_config"] = to_dict(policy.resolved)
     out["subgoals"] = policy.use_subgoals

@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     from jepa_wm.app.mpc_eval import evaluate_planner, load_policy_config
     from jepa_wm.errors import ConfigError
     from jepa_wm.models.checkpoint import load_world_model
+    from sim.evaluate import EvalConfig
+    from sim.seeds import EVAL_SEEDS_START
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
@@ -98,20 +100,18 @@ def run(args: argparse.Namespace) -> int:
         factory = policy_factory(
             args.checkpoint, cfg, args.env, args.device, subgoals, args.threads or 1
         )
-    report = evaluate_planner(
-        model,
+    run_cfg = EvalConfig(
         args.env,
-        cfg,
         episodes=args.episodes,
-        seed_start=args.seed_start,
-        device=args.device,
+        seed_start=EVAL_SEEDS_START if args.seed_start is None else args.seed_start,
+        max_steps=args.max_steps,
         video_dir=args.video,
         video_episodes=tuple(args.video_episodes),
-        max_steps=args.max_steps,
-        use_subgoals=subgoals,
-        progress=not args.json,
         workers=args.workers,
-        policy_factory=factory,
+        progress=not args.json,
+    )
+    report = evaluate_planner(
+        model, cfg, run_cfg, device=args.device, use_subgoals=subgoals, policy_factory=factory
     )
     report["checkpoint"] = str(args.checkpoint)
     text = json.dumps(report, indent=2)

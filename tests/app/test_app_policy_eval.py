@@ -25,6 +25,7 @@ from jepa_wm.models.checkpoint import save_checkpoint
 from jepa_wm.models.config import model_config
 from jepa_wm.models.world_model import JepaWorldModel
 from planners.registry import PLANNER_NAMES
+from sim.evaluate import EvalConfig
 
 FAST = {"samples": 8, "iterations": 2, "topk": 2, "seed": 0}
 
@@ -70,7 +71,7 @@ def test_default_fixed_dims() -> None:
 
 def test_closed_loop_eval_on_reach_runs(tmp_path: Path) -> None:
     cfg = load_policy_config(None, "cem", planner_overrides=FAST)
-    report = evaluate_planner(_model(), "franka-reach", cfg, episodes=1, max_steps=2)
+    report = evaluate_planner(_model(), cfg, EvalConfig("franka-reach", episodes=1, max_steps=2))
     assert report["num_episodes"] == 1 and report["episodes"][0]["steps"] == 2
     assert report["policy_config"]["planner_overrides"]["fixed_dims"] == [3, 4, 5, 6]
     assert report["timing"]["plan_ms"]["mean"] > 0
