@@ -16,6 +16,7 @@ layer may use it; the caller passes its own error class.
 Usage::
 
     cfg = build(TrainConfig, data, where="cfg.yaml", error=ConfigError)
+    desc = build(ArmFile, data, where="panda.yaml", error=LimitsError, rules=Rules(finite=True))
     data = merge(TrainConfig, defaults, overrides)       # nested sections merged key by key
     plain = to_plain(cfg)                                # YAML/JSON-friendly dict
 """
@@ -23,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -32,22 +34,27 @@ T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
-class Wording:
-    """How errors name things: ``noun`` for a key ("key", "option"), ``wrong_type`` formatted
-    with ``{type}`` and ``{value}``."""
+class Rules:
+    """How a caller's errors read and what it refuses besides unknown keys and wrong types.
+
+    noun: what a key is called ("key", "option"); wrong_type: the phrase for a wrong type,
+    formatted with ``{type}`` (a name from ``type_names``, else the type's) and ``{value}``;
+    finite: refuse NaN and infinite floats ("must be finite")."""
 
     noun: str = "key"
     wrong_type: str = "expected {type}, got {value}"
+    type_names: tuple[tuple[str, str], ...] = ()
+    finite: bool = False
 
 
-DEFAULT_WORDING = Wording()
+DEFAULT_RULES = Rules()
 
 
 @dataclasses.dataclass(frozen=True)
 class _Ctx:
     where: str
     error: type[Exception]
-    wording: Wording
+    rules: Rules
 
 
 def build(
@@ -57,15 +64,16 @@ def build(
     where: str = "config",
     keys: str = "",
     error: type[Exception] = ValueError,
-    wording: Wording = DEFAULT_WORDING,
+    rules: Rules = DEFAULT_RULES,
 ) -> T:
     """Dataclass ``cls`` from ``data`` (None: all defaults), recursing into dataclass fields.
 
     ``where`` names the source (a file path), ``keys`` the dotted key path of ``data`` inside
-    it. Raises ``error`` with a one-line message "<where>: <key.path>: ..." on an unknown key,
-    a value of the wrong type, or a value the dataclass's ``__post_init__`` refuses.
+    it. Raises ``error`` with a one-line message "<where>: <key.path>: ..." on an unknown or
+    missing (no default) key, a value of the wrong type, or a value the dataclass's
+    ``__post_init__`` refuses.
     """
-    return _build(cls, data, keys, _Ctx(where, error, wording))
+    return _build(cls, data, keys, _Ctx(where, error, rules))
 
 
 def _build(cls: Any, data: Any, keys: str, ctx: _Ctx) -> Any:
@@ -76,12 +84,15 @@ def _build(cls: Any, data: Any, keys: str, ctx: _Ctx) -> Any:
     data = dict(data or {})
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields), key=str)
+    noun = ctx.rules.noun
     if unknown:
-        noun = ctx.wording.noun
         raise ctx.error(
             f"{_at(ctx.where, keys)}: unknown {noun} {unknown[0]!r}; valid {noun}s: "
             f"{', '.join(sorted(fields))}"
         )
+    missing = [n for n, f in fields.items() if n not in data and _required(f)]
+    if missing:
+        raise ctx.error(f"{_at(ctx.where, keys)}: missing {noun} {missing[0]!r}")
     hints = typing.get_type_hints(cls)
     kwargs = {
         name: _coerce(hints.get(name, Any), v, _key(keys, name), ctx) for name, v in data.items()
@@ -90,6 +101,10 @@ def _build(cls: Any, data: Any, keys: str, ctx: _Ctx) -> Any:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ctx.error(f"{_at(ctx.where, keys)}: {exc}") from None
+
+
+def _required(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
 def _key(keys: str, name: str) -> str:
@@ -126,16 +141,26 @@ def _coerce(tp: Any, value: Any, keys: str, ctx: _Ctx) -> Any:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_coerce(args[0], v, f"{keys}[{i}]", ctx) for i, v in enumerate(value))
-        return tuple(value)
+        if args and len(args) != len(value):
+            raise ctx.error(f"{ctx.where}: {keys}: expected {len(args)} items, got {len(value)}")
+        if not args:
+            return tuple(value)
+        return tuple(
+            _coerce(t, v, f"{keys}[{i}]", ctx)
+            for i, (t, v) in enumerate(zip(args, value, strict=True))
+        )
     if origin is dict and not isinstance(value, Mapping):
         raise ctx.error(f"{ctx.where}: {keys}: expected a mapping, got {shown(value)}")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     # bool is an int in Python: `batch_size: true` must not pass as 1.
     wrong_bool = tp in (int, float) and isinstance(value, bool)
     if tp in (int, float, str, bool) and (wrong_bool or not isinstance(value, tp)):
-        text = ctx.wording.wrong_type.format(type=tp.__name__, value=shown(value))
+        name = dict(ctx.rules.type_names).get(tp.__name__, tp.__name__)
+        text = ctx.rules.wrong_type.format(type=name, value=shown(value))
         raise ctx.error(f"{ctx.where}: {keys}: {text}")
+    if tp is float and ctx.rules.finite and not math.isfinite(value):
+        raise ctx.error(f"{ctx.where}: {keys}: must be finite, got {value!r}")
     return value
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 # the one config loader: a leaf module any layer may import (tests/test_layering.py)
-from jepa_wm.config_loader import Wording, build
+from jepa_wm.config_loader import Rules, build
 from planners.base import BasePlanner, PlannerConfig
 from planners.cem import CEMPlanner
 from planners.gradient import GradientPlanner
@@ -44,14 +44,14 @@ def planner_class(name: str) -> type[BasePlanner]:
 
 
 # Planner options keep their own wording ("option", "must be int") in the loader's errors.
-_WORDING = Wording(noun="option", wrong_type="must be {type}, got {value}")
+_RULES = Rules(noun="option", wrong_type="must be {type}, got {value}")
 
 
 def planner_config(name: str, **overrides: Any) -> PlannerConfig:
     """The planner's default config with ``overrides`` applied and validated (the one config
     loader, ``jepa_wm.config_loader.build``); ValueError "planner 'cem': ..." on a bad one."""
     cls = planner_class(name).Config
-    return build(cls, overrides, where=f"planner {name!r}", error=ValueError, wording=_WORDING)
+    return build(cls, overrides, where=f"planner {name!r}", error=ValueError, rules=_RULES)
 
 
 def make_planner(
