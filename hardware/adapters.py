@@ -1,10 +1,11 @@
 """Safety adapters between a planner's actions and a robot's controllers (plain Python, no ROS).
 
 - ``ArmAdapter``: ee-delta action (7,) -> joint targets (J,) + gripper opening, through IK.
-  Every action is clipped to the description's ee-delta limits, every joint target to the joint
+  Every action is clipped to the description's action bounds (its ee-delta limits), every joint target to the joint
   position limits and to ``velocity * dt`` around the current joints. A non-finite action never
   moves the arm: the adapter holds the current joints.
-- ``BaseAdapter``: (v, omega) -> clipped twist; non-finite -> zero twist.
+- ``BaseAdapter``: (v, omega) -> twist clipped to the description's action bounds (its twist
+  limits); non-finite -> zero twist.
 - ``Watchdog``: inputs fed with timestamps; any input older than ``timeout`` (or never seen)
   makes the robot hold. It logs once when it trips and once when it recovers, not every tick.
 
@@ -43,7 +44,8 @@ class ArmAdapter:
             raise LimitsError(f"{desc.name}: ArmAdapter needs an arm description")
         self.desc = desc
         self.kin = kinematics or Kinematics(desc)
-        self.low, self.high = desc.ee_delta_limits.low_high()
+        self.spec = desc.action_spec()  # names and bounds from the robot's YAML
+        self.low, self.high = self.spec.low, self.spec.high
         self.dt = 1.0 / desc.control_rate_hz
 
     def clip_action(self, action: np.ndarray) -> tuple[np.ndarray | None, bool]:
@@ -102,14 +104,14 @@ class BaseAdapter:
         if desc.kind != "base" or desc.twist_limits is None:
             raise LimitsError(f"{desc.name}: BaseAdapter needs a base description")
         self.limits = desc.twist_limits
+        self.spec = desc.action_spec()  # names and bounds from the robot's YAML
 
     def command(self, action: np.ndarray) -> tuple[np.ndarray, bool]:
         """(2,) [v, omega] -> (clipped (2,), held). Non-finite or malformed -> zero twist, held."""
         a = np.asarray(action, dtype=np.float64).reshape(-1)
         if a.shape != (2,) or not np.all(np.isfinite(a)):
             return np.zeros(2), True
-        lim = np.array([self.limits.linear, self.limits.angular])
-        return np.clip(a, -lim, lim), False
+        return np.clip(a, self.spec.low, self.spec.high), False
 
 
 class Watchdog:
@@ -133,6 +135,10 @@ class Watchdog:
         if name not in self._last:
             raise KeyError(f"unknown watchdog input {name!r}; known: {sorted(self._last)}")
         self._last[name] = self._clock() if t is None else t
+
+    def last(self, name: str) -> float | None:
+        """When input ``name`` was last fed (clock seconds), or None if it never was."""
+        return self._last[name]
 
     def stale(self, now: float | None = None) -> tuple[str, ...]:
         """Names of inputs that are older than the timeout or were never seen."""

@@ -15,10 +15,34 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from hardware.limits import LimitsError, RobotDescription
+
+
+def name_indices(pb: Any, body: int, **client: int) -> dict[str, int]:
+    """Joint and link names of a loaded URDF body -> index (a link's index is its joint's).
+
+    ``pb`` is the pybullet module (pass ``physicsClientId=`` in ``client``) or a BulletClient.
+    """
+    out: dict[str, int] = {}
+    for j in range(pb.getNumJoints(body, **client)):
+        info = pb.getJointInfo(body, j, **client)
+        out[info[1].decode()] = j
+        out[info[12].decode()] = j
+    return out
+
+
+def indices_of(by_name: dict[str, int], names: Iterable[str], robot: str, urdf: str) -> list[int]:
+    """The indices of ``names`` in ``by_name`` (from name_indices); LimitsError naming a missing one."""
+    names = list(names)
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise LimitsError(f"{robot}: {missing[0]!r} not found in {urdf}")
+    return [by_name[n] for n in names]
 
 
 class Kinematics:
@@ -33,19 +57,16 @@ class Kinematics:
         self.desc = desc
         self._cid = p.connect(p.DIRECT)
         self._body = p.loadURDF(desc.urdf_path(), useFixedBase=True, physicsClientId=self._cid)
-        by_name: dict[str, int] = {}
-        movable: list[int] = []
-        for j in range(p.getNumJoints(self._body, physicsClientId=self._cid)):
-            info = p.getJointInfo(self._body, j, physicsClientId=self._cid)
-            by_name[info[1].decode()] = j
-            by_name[info[12].decode()] = j  # link name -> its joint index (= link index)
-            if info[2] != p.JOINT_FIXED:
-                movable.append(j)
-        missing = [n for n in (*desc.joint_names, desc.ee_link) if n not in by_name]
-        if missing:
-            raise LimitsError(f"{desc.name}: {missing[0]!r} not found in {desc.urdf}")
-        self._arm = [by_name[n] for n in desc.joint_names]
-        self._ee = by_name[desc.ee_link]
+        cid = {"physicsClientId": self._cid}
+        by_name = name_indices(p, self._body, **cid)
+        movable = [
+            j
+            for j in range(p.getNumJoints(self._body, **cid))
+            if p.getJointInfo(self._body, j, **cid)[2] != p.JOINT_FIXED
+        ]
+        *self._arm, self._ee = indices_of(
+            by_name, (*desc.joint_names, desc.ee_link), desc.name, desc.urdf
+        )
         self._movable = movable  # IK returns one value per movable joint, in this order
         self._ik_cols = [movable.index(j) for j in self._arm]
         self._null_space = self._null_space_args()

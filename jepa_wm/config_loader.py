@@ -125,6 +125,14 @@ def shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _list_name(args: tuple[Any, ...], ctx: _Ctx) -> str:
+    """The words for an expected list: the caller's name for a list of one type
+    (``Rules.type_names``, e.g. "list of str"), else "a list"."""
+    if len(args) == 2 and args[1] is Ellipsis and isinstance(args[0], type):
+        return dict(ctx.rules.type_names).get(f"list of {args[0].__name__}", "a list")
+    return "a list"
+
+
 def _coerce(tp: Any, value: Any, keys: str, ctx: _Ctx) -> Any:
     """Convert YAML scalars/lists into the annotated type where that is unambiguous."""
     origin = typing.get_origin(tp)
@@ -136,15 +144,17 @@ def _coerce(tp: Any, value: Any, keys: str, ctx: _Ctx) -> Any:
             return None
         return _coerce(args[0], value, keys, ctx) if len(args) == 1 else value
     if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ctx.error(f"{ctx.where}: {keys}: expected a list, got {shown(value)}")
         args = typing.get_args(tp)
+        if not isinstance(value, list | tuple):
+            what = _list_name(args, ctx)
+            raise ctx.error(f"{ctx.where}: {keys}: expected {what}, got {shown(value)}")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_coerce(args[0], v, f"{keys}[{i}]", ctx) for i, v in enumerate(value))
-        if args and len(args) != len(value):
-            raise ctx.error(f"{ctx.where}: {keys}: expected {len(args)} items, got {len(value)}")
         if not args:
             return tuple(value)
+        if len(args) != len(value):
+            what = "numbers" if all(a in (int, float) for a in args) else "items"
+            raise ctx.error(f"{ctx.where}: {keys}: expected {len(args)} {what}, got {shown(value)}")
         return tuple(
             _coerce(t, v, f"{keys}[{i}]", ctx)
             for i, (t, v) in enumerate(zip(args, value, strict=True))

@@ -7,6 +7,11 @@ IK with a null-space rest pose. Orientation is expressed relative to "gripper po
 (so 0 is the nominal top-down grasp and angles never wrap near +-pi).
 State (7): [x, y, z, roll, pitch, yaw, gripper_opening] measured from the simulator.
 The world frame has the robot base at the origin and the table surface at z = 0.
+
+The robot itself (URDF, joint and link names, IK rest pose, action and state names, action
+bounds, gripper range, commanded-pose workspace) is read from ``hardware/robots/panda.yaml``
+(``hardware.limits.load_robot``), the description the ROS adapters and planner node read too;
+only simulation settings (motor forces, finger friction, cameras) live here.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from typing import Any
 import numpy as np
 import pybullet as p
 
-from hardware.interfaces import ActionSpec, Observation
+from hardware.ik import indices_of, name_indices
+from hardware.interfaces import Observation
+from hardware.limits import load_robot
 from sim.camera import (
     CameraSpec,
     Lighting,
@@ -29,27 +36,20 @@ from sim.camera import (
 )
 from sim.physics import PhysicsOwner
 
-ARM_JOINTS = tuple(range(7))
-FINGER_JOINTS = (9, 10)
-HAND_LINK = 8
-EE_LINK = 11  # panda_grasptarget
-REST_POSE = (0.0, -math.pi / 4, 0.0, -3 * math.pi / 4, 0.0, math.pi / 2, math.pi / 4)
+PANDA = load_robot("panda")  # hardware/robots/panda.yaml: the one description of the robot
+REST_POSE = PANDA.rest_pose  # IK null-space rest pose (7,), radians
 ARM_FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
-MAX_OPENING = 0.08  # metres between the fingers (each finger joint 0..0.04)
+MAX_OPENING = PANDA.gripper.max_opening  # metres between the fingers (each finger half of it)
 
 # Per-step action bounds: 3 cm translation (0.6 m/s), 0.15 rad rotation, 2 cm gripper opening.
-FRANKA_ACTION_SPEC = ActionSpec(
-    names=("dx", "dy", "dz", "droll", "dpitch", "dyaw", "dgripper"),
-    low=np.array([-0.03, -0.03, -0.03, -0.15, -0.15, -0.15, -0.02]),
-    high=np.array([0.03, 0.03, 0.03, 0.15, 0.15, 0.15, 0.02]),
-)
-FRANKA_STATE_NAMES = ("x", "y", "z", "roll", "pitch", "yaw", "gripper_opening")
+FRANKA_ACTION_SPEC = PANDA.action_spec()
+FRANKA_STATE_NAMES = PANDA.state_names
 
 # Commanded-pose workspace (metres / radians relative to gripper-down).
-WS_LOW = np.array([0.25, -0.35, 0.005])
-WS_HIGH = np.array([0.75, 0.35, 0.35])  # z capped so the hand stays in view
-RPY_LIMIT = np.array([0.5, 0.5, 1.6])
-MAX_LEAD = 0.05  # the commanded position never runs more than 5 cm ahead of the hand
+WS_LOW = np.array(PANDA.workspace.low)
+WS_HIGH = np.array(PANDA.workspace.high)  # z capped so the hand stays in view
+RPY_LIMIT = np.array(PANDA.workspace.rpy_limit)
+MAX_LEAD = PANDA.workspace.max_lead  # the commanded position never runs this far ahead
 
 # Diagonal front view of the workspace; a 5 cm cube is ~5 px at 64 px, ~10 px at 128 px.
 MAIN_CAMERA = CameraSpec(eye=(1.2, 0.4, 0.6), target=(0.45, 0.0, 0.12), fov_deg=42.0)
@@ -171,7 +171,7 @@ class FrankaEnv(PhysicsOwner):
 
     def joint_positions(self) -> np.ndarray:
         """Measured joints (9,): the 7 arm joints then the 2 finger joints (radians / metres)."""
-        ids = (*ARM_JOINTS, *FINGER_JOINTS)
+        ids = (*self.arm_joints, *self.finger_joints)
         return np.array([self._p.getJointState(self.robot, j)[0] for j in ids])
 
     def camera_info(self) -> dict[str, dict]:
@@ -209,19 +209,34 @@ class FrankaEnv(PhysicsOwner):
         self.plane = self._p.loadURDF("plane.urdf")
         tint = rng.uniform(0.75, 1.0, 3)
         self._p.changeVisualShape(self.plane, -1, rgbaColor=[*tint, 1.0])
-        self.robot = self._p.loadURDF("franka_panda/panda.urdf", useFixedBase=True)
-        info = [self._p.getJointInfo(self.robot, j) for j in (*ARM_JOINTS, *FINGER_JOINTS)]
+        self.robot = self._p.loadURDF(PANDA.urdf, useFixedBase=True)
+        self._resolve_indices()
+        # IK keeps the URDF's own joint limits (the description's datasheet ones are narrower).
+        info = [
+            self._p.getJointInfo(self.robot, j) for j in (*self.arm_joints, *self.finger_joints)
+        ]
         self._ll = [i[8] for i in info]
         self._ul = [i[9] for i in info]
         self._jr = [u - lo for lo, u in zip(self._ll, self._ul, strict=True)]
-        self._rest = [*REST_POSE, 0.04, 0.04]
-        for j in FINGER_JOINTS:
+        self._rest = [*REST_POSE, *(MAX_OPENING / 2.0 for _ in self.finger_joints)]
+        for j in self.finger_joints:
             # Grippy, anchored fingertips make grasps by imperfect policies forgiving.
             self._p.changeDynamics(self.robot, j, lateralFriction=2.0, frictionAnchor=True)
         gear = self._p.createConstraint(
-            self.robot, 9, self.robot, 10, p.JOINT_GEAR, (1, 0, 0), (0, 0, 0), (0, 0, 0)
-        )
+            self.robot, self.finger_joints[0], self.robot, self.finger_joints[1], p.JOINT_GEAR,
+            (1, 0, 0), (0, 0, 0), (0, 0, 0),
+        )  # fmt: skip
         self._p.changeConstraint(gear, gearRatio=-1, erp=0.1, maxForce=50)
+
+    def _resolve_indices(self) -> None:
+        """The description's joint and link names -> this URDF's indices (LimitsError if absent)."""
+        by_name = name_indices(self._p, self.robot)
+        arm, fingers = PANDA.joint_names, PANDA.gripper.joints
+        links = (PANDA.ee_link, PANDA.wrist_camera_link)
+        idx = indices_of(by_name, (*arm, *fingers, *links), PANDA.name, PANDA.urdf)
+        self.arm_joints = tuple(idx[: len(arm)])
+        self.finger_joints = tuple(idx[len(arm) : len(arm) + len(fingers)])
+        self._ee_link, self._hand_link = idx[-2:]
 
     # ----------------------------------------------------------------- robot helpers
     def _orn(self, rpy: np.ndarray) -> tuple:
@@ -230,7 +245,7 @@ class FrankaEnv(PhysicsOwner):
 
     def _ik(self, pos: np.ndarray, rpy: np.ndarray) -> list[float]:
         q = self._p.calculateInverseKinematics(
-            self.robot, EE_LINK, [float(x) for x in pos], self._orn(rpy),
+            self.robot, self._ee_link, [float(x) for x in pos], self._orn(rpy),
             lowerLimits=self._ll, upperLimits=self._ul, jointRanges=self._jr,
             restPoses=self._rest, maxNumIterations=50, residualThreshold=1e-5,
         )  # fmt: skip
@@ -238,45 +253,45 @@ class FrankaEnv(PhysicsOwner):
 
     def _set_robot(self, pos: np.ndarray, rpy: np.ndarray, opening: float) -> None:
         """Teleport the arm to an end-effector pose (iterated IK) with the given opening."""
-        for j, q in enumerate(REST_POSE):
+        for j, q in zip(self.arm_joints, REST_POSE, strict=True):
             self._p.resetJointState(self.robot, j, q)
         for _ in range(12):
-            for j, q in zip(ARM_JOINTS, self._ik(pos, rpy), strict=True):
+            for j, q in zip(self.arm_joints, self._ik(pos, rpy), strict=True):
                 self._p.resetJointState(self.robot, j, q)
             if np.linalg.norm(self._ee_pos() - pos) < 1e-3:
                 break
-        for j in FINGER_JOINTS:
+        for j in self.finger_joints:
             self._p.resetJointState(self.robot, j, opening / 2.0)
 
     def _hold_robot(self) -> None:
-        q = [self._p.getJointState(self.robot, j)[0] for j in ARM_JOINTS]
+        q = [self._p.getJointState(self.robot, j)[0] for j in self.arm_joints]
         self._p.setJointMotorControlArray(
-            self.robot, ARM_JOINTS, p.POSITION_CONTROL, targetPositions=q, forces=ARM_FORCES
+            self.robot, self.arm_joints, p.POSITION_CONTROL, targetPositions=q, forces=ARM_FORCES
         )
         self._command_fingers(self._target_open)
 
     def _command(self, pos: np.ndarray, rpy: np.ndarray, opening: float) -> None:
         self._p.setJointMotorControlArray(
-            self.robot, ARM_JOINTS, p.POSITION_CONTROL, targetPositions=self._ik(pos, rpy),
+            self.robot, self.arm_joints, p.POSITION_CONTROL, targetPositions=self._ik(pos, rpy),
             forces=ARM_FORCES,
         )  # fmt: skip
         self._command_fingers(opening)
 
     def _command_fingers(self, opening: float) -> None:
-        for j in FINGER_JOINTS:
+        for j in self.finger_joints:
             self._p.setJointMotorControl2(
                 self.robot, j, p.POSITION_CONTROL, targetPosition=opening / 2.0, force=40.0
             )
 
     def _ee_pos(self) -> np.ndarray:
-        s = self._p.getLinkState(self.robot, EE_LINK, computeForwardKinematics=True)
+        s = self._p.getLinkState(self.robot, self._ee_link, computeForwardKinematics=True)
         return np.asarray(s[4], dtype=np.float64)
 
     def _opening(self) -> float:
-        return float(sum(self._p.getJointState(self.robot, j)[0] for j in FINGER_JOINTS))
+        return float(sum(self._p.getJointState(self.robot, j)[0] for j in self.finger_joints))
 
     def _state(self) -> np.ndarray:
-        s = self._p.getLinkState(self.robot, EE_LINK, computeForwardKinematics=True)
+        s = self._p.getLinkState(self.robot, self._ee_link, computeForwardKinematics=True)
         q_rel = self._p.multiplyTransforms((0, 0, 0), s[5], (0, 0, 0), self._down_inv)[1]
         rpy = self._p.getEulerFromQuaternion(q_rel)
         return np.array([*s[4], *rpy, self._opening()], dtype=np.float32)
@@ -311,7 +326,7 @@ class FrankaEnv(PhysicsOwner):
         return render(self._p, EXTERNAL_CAMERA, size, self.light)
 
     def _render_wrist(self) -> np.ndarray:
-        s = self._p.getLinkState(self.robot, HAND_LINK, computeForwardKinematics=True)
+        s = self._p.getLinkState(self.robot, self._hand_link, computeForwardKinematics=True)
         pos, rot = np.asarray(s[4]), np.asarray(self._p.getMatrixFromQuaternion(s[5])).reshape(3, 3)
         eye = pos + rot @ np.array([0.06, 0.0, 0.0])
         cam = CameraSpec(

@@ -14,13 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.franka_base import (
-    FINGER_JOINTS,
-    FRANKA_ACTION_SPEC,
-    MAX_OPENING,
-    Config,
-    FrankaEnv,
-)
+from sim.franka_base import FRANKA_ACTION_SPEC, MAX_OPENING, Config, FrankaEnv
 
 LIFT_HEIGHT = 0.05  # success: cube bottom at least 5 cm above the table
 TRAY_SCALE = 0.5
@@ -61,7 +55,7 @@ class FrankaGraspEnv(FrankaEnv):
 
     def held(self) -> bool:
         """Both fingers touch the cube with the gripper closed around it."""
-        touching = all(self._touching(self.cube, j) for j in FINGER_JOINTS)
+        touching = all(self._touching(self.cube, j) for j in self.finger_joints)
         return touching and self._opening() < self.cube_size + 0.01
 
     def is_success(self) -> bool:
@@ -172,7 +166,7 @@ class FrankaPickPlaceEnv(FrankaGraspEnv):
         return bool(inside and c[2] - self.cube_size / 2 < TRAY_FLOOR + 0.01)
 
     def is_success(self) -> bool:
-        released = not any(self._touching(self.cube, j) for j in FINGER_JOINTS)
+        released = not any(self._touching(self.cube, j) for j in self.finger_joints)
         return self.in_tray() and released
 
     def _carry_z(self) -> float:

@@ -9,6 +9,10 @@ Cameras: ``rgb`` is the on-board forward camera (what a real robot sees). The go
 on-board view from the goal pose, facing the direction of travel (start -> goal), so it shows the
 walls and obstacles the robot should see on arrival. Walls have four different colours so a view
 identifies the heading. ``wrist_camera=True`` adds an ``overhead`` top-down view of the room.
+
+The robot (URDF, wheel joints, action and state names, twist limits) is read from
+``hardware/robots/husky.yaml``, the description the base adapter and planner node read too; the
+task caps the turn rate below the robot's limit (``TURN_RATE_CAP``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from typing import Any
 import numpy as np
 import pybullet as p
 
+from hardware.ik import indices_of, name_indices
 from hardware.interfaces import ActionSpec, Observation
+from hardware.limits import load_robot
 from sim.camera import CameraSpec, Lighting, pinhole_intrinsics, random_lighting, render
 from sim.physics import PhysicsOwner
 from sim.quiet import quiet_fds
@@ -28,10 +34,16 @@ from sim.quiet import quiet_fds
 ROOM_HALF = 3.0
 WALL_HEIGHT = 1.0
 SUCCESS_RADIUS = 0.25
-WHEELS = (2, 3, 4, 5)
+HUSKY = load_robot("husky")  # hardware/robots/husky.yaml: the one description of the robot
+# The task's turn-rate cap (rad/s), under the Husky's own 2.0: the expert turns at most this fast,
+# and every nav model and success rate was trained and measured with actions clipped to it.
+TURN_RATE_CAP = 1.5
 HUSKY_ACTION_SPEC = ActionSpec(
-    names=("v", "omega"), low=np.array([-1.0, -1.5]), high=np.array([1.0, 1.5])
+    names=HUSKY.action_names,
+    low=np.maximum(HUSKY.action_spec().low, [-np.inf, -TURN_RATE_CAP]),
+    high=np.minimum(HUSKY.action_spec().high, [np.inf, TURN_RATE_CAP]),
 )
+WHEEL_SIDES = (-1, 1, -1, 1)  # left, right, left, right: the order of HUSKY.wheel_joints
 ONBOARD_FOV = 70.0
 OVERHEAD = CameraSpec(eye=(0.0, -0.01, 7.5), target=(0.0, 0.0, 0.0), fov_deg=46.0)
 
@@ -51,7 +63,7 @@ class HuskyNavEnv(PhysicsOwner):
 
     name = "husky-nav"
     action_spec = HUSKY_ACTION_SPEC
-    state_names = ("x", "y", "yaw")
+    state_names = HUSKY.state_names
     fps = 10.0
     substeps = 24
     max_steps = 100
@@ -80,8 +92,10 @@ class HuskyNavEnv(PhysicsOwner):
         self._build_obstacles(rng)
         with quiet_fds():  # husky.urdf prints inertia warnings
             orn = self._p.getQuaternionFromEuler((0, 0, float(self.start[2])))
-            self.robot = self._p.loadURDF("husky/husky.urdf", [*self.start[:2], 0.15], orn)
-        for j in WHEELS:
+            self.robot = self._p.loadURDF(HUSKY.urdf, [*self.start[:2], 0.15], orn)
+        by_name = name_indices(self._p, self.robot)
+        self.wheels = tuple(indices_of(by_name, HUSKY.wheel_joints, HUSKY.name, HUSKY.urdf))
+        for j in self.wheels:
             self._p.changeDynamics(self.robot, j, lateralFriction=0.0)
         for _ in range(self.substeps):  # settle on the floor
             self._p.stepSimulation()
@@ -101,7 +115,7 @@ class HuskyNavEnv(PhysicsOwner):
         """Clip [v, omega] (NaN -> 0), drive one 0.1 s control step; return the applied action."""
         a = self.action_spec.clip(action)
         v, w = float(a[0]), float(a[1])
-        for j, side in zip(WHEELS, (-1, 1, -1, 1), strict=True):  # spin the wheels for the camera
+        for j, side in zip(self.wheels, WHEEL_SIDES, strict=True):  # spin the wheels for the camera
             self._p.setJointMotorControl2(
                 self.robot, j, p.VELOCITY_CONTROL, targetVelocity=(v + side * w * 0.28) / 0.165,
                 force=5.0,
@@ -152,7 +166,7 @@ class HuskyNavEnv(PhysicsOwner):
         dx, dy = self.goal[0] - x, self.goal[1] - y
         err = _wrap(math.atan2(dy, dx) - yaw)
         dist = math.hypot(dx, dy)
-        w = float(np.clip(2.5 * err, -1.5, 1.5))
+        w = float(np.clip(2.5 * err, -TURN_RATE_CAP, TURN_RATE_CAP))
         v = float(np.clip(0.9 * dist, 0.0, 1.0)) * max(math.cos(err), 0.0) ** 3
         return np.array([v, w], dtype=np.float32)
 

@@ -92,7 +92,9 @@ def load_transitions(
     )
 
 
-def _ridge(x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray, lam: float) -> np.ndarray:
+def ridge_predict(
+    x_fit: np.ndarray, y_fit: np.ndarray, x_eval: np.ndarray, lam: float
+) -> np.ndarray:
     mu, sd = x_fit.mean(0), x_fit.std(0) + 1e-6
     xf = np.c_[(x_fit - mu) / sd, np.ones(len(x_fit))]
     xe = np.c_[(x_eval - mu) / sd, np.ones(len(x_eval))]
@@ -123,12 +125,14 @@ def ridge_probe(
         RIDGE_LAMBDAS,
         key=lambda lam: np.abs(
             np.clip(
-                _ridge(features[fit & ~inner], y[fit & ~inner], features[inner], lam), low, high
+                ridge_predict(features[fit & ~inner], y[fit & ~inner], features[inner], lam),
+                low,
+                high,
             )
             - y[inner]
         ).mean(),
     )
-    pred = _ridge(features[fit], y[fit], features[data.held_out], best)
+    pred = ridge_predict(features[fit], y[fit], features[data.held_out], best)
     return np.clip(pred, low, high)
 
 

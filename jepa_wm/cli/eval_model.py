@@ -51,6 +51,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="also train a CNN on the frame pairs for this long (implies --ceilings)",
     )
+    parser.add_argument(
+        "--probe-episodes",
+        type=int,
+        default=0,
+        help="also fit linear probes of the end-effector and object positions (cm) on this many "
+        "fresh episodes of --probe-env (0: skip)",
+    )
+    parser.add_argument("--probe-env", default="franka-grasp", help="env of the position probe")
+    parser.add_argument(
+        "--probe-frames",
+        help="an .npz that keeps the probe's recorded frames: written on the first run, reused by "
+        "later runs with the same episodes and views (so models are probed on the same frames)",
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
 
@@ -75,6 +88,15 @@ def run(args: argparse.Namespace) -> int:
     )
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
     report = evaluate_checkpoint(cfg, device=args.device)
+    if args.probe_episodes:
+        from jepa_wm.app.position_probe import ProbeConfig, position_probe_report
+        from jepa_wm.models.checkpoint import load_world_model
+
+        probe = ProbeConfig(env=args.probe_env, episodes=args.probe_episodes)
+        model = load_world_model(args.checkpoint, device=args.device)
+        report["position_probe"] = position_probe_report(
+            model, probe, args.device, args.probe_frames
+        )
     if args.json:
         print(json.dumps(report))
         return 0
@@ -98,6 +120,11 @@ def run(args: argparse.Namespace) -> int:
                 f"{rec['random']['xyz_l2_cm']:.2f} cm (ratio {rec['xyz_error_ratio_vs_random']:.2f}, "
                 f"95% CI {_ci(rec['xyz_error_ratio_ci95'])})"
             )
+    probe = report.get("position_probe")
+    if probe:
+        print(f"position probe ({probe['env']}, {probe['scored_frames']} scored frames):")
+        for key, p in probe["positions"].items():
+            print(f"  {key}: {p['probe_cm']:.2f} cm (predicting the mean: {p['mean_cm']:.2f} cm)")
     for name, ceiling in (report.get("action_ceilings") or {}).items():
         if isinstance(ceiling, dict):
             xyz = ceiling.get("xyz_error_ratio_vs_random")

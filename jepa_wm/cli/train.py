@@ -40,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="wall-clock budget; the LR schedule and the run end within it",
     )
     parser.add_argument(
+        "--max-cpu-minutes",
+        type=float,
+        dest="max_cpu_minutes",
+        help="CPU-time budget of this process (all threads), for equal compute on a shared machine",
+    )
+    parser.add_argument(
         "--init-from",
         dest="init_from",
         help="checkpoint dir whose full weights initialise the model",
@@ -74,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             "init_from",
             "threads",
             "max_minutes",
+            "max_cpu_minutes",
         )
     }
     cfg = load_train_config(args.config, overrides)

@@ -97,6 +97,9 @@ class TrainConfig:
     seed: int = 0
     cache_latents: bool = True  # frozen-encoder stage: encode every frame once, train on latents
     max_minutes: float = 0.0  # wall-clock budget for the whole run (0: none); ends stages early
+    # CPU-time budget of this process (all its threads) for the whole run (0: none): the same
+    # compute for runs that share a machine with other work, where wall-clock budgets differ.
+    max_cpu_minutes: float = 0.0
     encoder_init: str | None = None  # checkpoint whose encoder weights initialise ours
     init_from: str | None = None  # checkpoint whose full weights initialise ours (fine-tuning)
 
@@ -107,11 +110,13 @@ class TrainConfig:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
         self._check_objective()
         views = self.model.get("views", ("rgb",)) if isinstance(self.model, dict) else ("rgb",)
-        if len(views) > 1 and (self.objective == "masked" or self.target == "ema"):
+        if len(views) > 1 and self.target == "ema":
             raise ValueError(
-                "several camera views (model.views) train with objective vicreg or sigreg and "
-                "target stopgrad; masked and the EMA target are single-view for now"
+                "several camera views (model.views) train with target stopgrad; the joint EMA "
+                "target is single-view for now"
             )
+        if self.max_minutes and self.max_cpu_minutes:
+            raise ValueError("set one budget: max_minutes (wall clock) or max_cpu_minutes")
         if self.clip_len < 2:
             raise ValueError("clip_len must be >= 2 (a frame and its successor)")
         if self.rollout_steps < 1 or self.rollout_steps > self.clip_len - 1:

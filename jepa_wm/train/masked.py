@@ -81,9 +81,10 @@ class MaskPredictor(nn.Module):
 
 
 class MaskedObjective(nn.Module):
-    """Stage-1 masked latent prediction; forward(rgb uint8 [B,T,H,W,3], state, action) -> dict
-    with "loss" (= "masked", the L1 above) and "latents" [B,T,P,D] (the target encoder's pooled,
-    layer-normed latents: what the frozen-encoder stage will see)."""
+    """Stage-1 masked latent prediction; forward(rgb uint8 [B,T,H,W,3] or, with V camera views,
+    [B,T,V,H,W,3], state, action) -> dict with "loss" (= "masked", the L1 above) and "latents"
+    [B,T,V*P,D] (the target encoder's pooled, layer-normed latents: what the frozen-encoder
+    stage will see). Views share the encoder; each view's clip draws its own mask."""
 
     def __init__(self, model: JepaWorldModel, cfg: TrainConfig) -> None:
         super().__init__()
@@ -113,6 +114,12 @@ class MaskedObjective(nn.Module):
         self, rgb: torch.Tensor, state: torch.Tensor, action: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         del state, action  # frames only
+        n_views = rgb.shape[2] if rgb.ndim == 6 else 1
+        if n_views > 1:
+            # [B, T, V, H, W, 3] -> [B*V, T, H, W, 3]: each view's clip is its own sample with
+            # its own mask (the encoder is shared across views; the view embedding is not
+            # part of this stage).
+            rgb = rgb.transpose(1, 2).reshape(-1, rgb.shape[1], *rgb.shape[3:])
         b, t = rgb.shape[:2]
         x = preprocess(rgb.reshape(b * t, *rgb.shape[2:]), self.model.image_size)
         # Validation draws the same masks every time, so its loss is comparable across steps.
@@ -130,7 +137,9 @@ class MaskedObjective(nn.Module):
             latents = _ln(pool_tokens(self.target_encoder, raw))
         pred, pred_ctx = self.mask_predictor(ctx.view(b, t, *ctx.shape[1:]), ctx_idx, tgt_idx)
         masked = F.l1_loss(pred, target.view_as(pred))
-        out = {"masked": masked.detach(), "latents": latents.view(b, t, *latents.shape[1:])}
+        latents = latents.view(b // n_views, n_views, t, *latents.shape[1:]).transpose(1, 2)
+        # [B, T, V*P, D]: the views' tokens side by side, as the world model lays them out
+        out = {"masked": masked.detach(), "latents": latents.flatten(2, 3)}
         loss = masked
         if cfg.mask_context_weight > 0:
             # Dense: the context cells are predicted too (V-JEPA 2.1's idea of a loss on

@@ -295,11 +295,14 @@ class _Loop:
         batches = iter(self.train_loader)
         val: dict[str, float] = {}
         tick, clips = time.time(), 0
-        # A wall-clock budget (max_minutes) is shared among stages in proportion to their steps.
-        budget = cfg.max_minutes * 60.0 * n_steps / self.total
-        start = time.time()
+        # A wall-clock (max_minutes) or CPU-time (max_cpu_minutes) budget is shared among
+        # stages in proportion to their steps.
+        clock = time.process_time if cfg.max_cpu_minutes > 0 else time.time
+        minutes = cfg.max_cpu_minutes or cfg.max_minutes
+        budget = minutes * 60.0 * n_steps / self.total
+        start = clock()
         while state.step < n_steps:
-            time_frac = (time.time() - start) / budget if budget > 0 else 0.0
+            time_frac = (clock() - start) / budget if budget > 0 else 0.0
             step_lr = lr_at(cfg, state.step, n_steps, time_frac)
             for g in opt.param_groups:
                 g["lr"] = step_lr * g.get("lr_scale", 1.0)
@@ -310,7 +313,7 @@ class _Loop:
             state.step += 1
             self.steps_done += 1
             bar.update(1)
-            if budget > 0 and dist_util.any_rank(time.time() - start >= budget, self.device):
+            if budget > 0 and dist_util.any_rank(clock() - start >= budget, self.device):
                 n_steps = state.step  # out of time: this is the stage's last step
             if state.step % cfg.log_every == 0 or state.step == n_steps:
                 dt = max(time.time() - tick, 1e-9)

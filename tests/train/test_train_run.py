@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -210,6 +211,20 @@ def test_time_budget_ends_the_run_early(synth_store: Path, fast_cfg: Path, tmp_p
     summary = train(cfg, [synth_store], tmp_path / "run", progress=False)
     assert 1 <= summary["steps_done"] < 10_000
     assert (tmp_path / "run" / "best" / "model.json").is_file()  # final validation happened
+
+
+def test_a_cpu_time_budget_ends_the_run_and_only_one_budget_is_allowed(
+    synth_store: Path, fast_cfg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CPU clock that runs 1 s per read: the 0.05-minute budget ends the run after a few
+    # steps whatever the wall clock does (a sleeping machine would not end it).
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(time, "process_time", lambda: float(next(ticks)))
+    cfg = load_train_config(fast_cfg, {"steps": 10_000, "max_cpu_minutes": 0.05})
+    summary = train(cfg, [synth_store], tmp_path / "run", progress=False)
+    assert 1 <= summary["steps_done"] <= 5
+    with pytest.raises(ConfigError, match="set one budget"):
+        load_train_config(fast_cfg, {"max_minutes": 1.0, "max_cpu_minutes": 1.0})
 
 
 def test_init_from_fine_tunes_the_predictor_on_a_frozen_encoder(

@@ -53,5 +53,19 @@ def test_views_the_store_lacks_and_single_view_objectives_are_refused(
 ) -> None:
     with pytest.raises(Exception, match="rgb_wrist"):
         train(_cfg(fast_cfg, steps=2), [synth_store], tmp_path / "r", progress=False)
-    with pytest.raises(ConfigError, match="masked and the EMA target are single-view"):
+    with pytest.raises(ConfigError, match="joint EMA target is single-view"):
         _cfg(fast_cfg, target="ema")
+
+
+def test_masked_pretraining_of_two_views_then_the_frozen_stage(
+    two_view_store: Path, fast_cfg: Path, tmp_path: Path
+) -> None:
+    over = {"steps": 3, "mode": "two_stage", "objective": "masked", "pretrain_steps": 3,
+            "mask_pred_dim": 16, "mask_pred_heads": 2}  # fmt: skip
+    train(_cfg(fast_cfg, **over), [two_view_store], tmp_path / "m", progress=False)
+    log = [json.loads(x) for x in (tmp_path / "m" / "log.jsonl").read_text().splitlines()]
+    stage1 = [r for r in log if r.get("masked") is not None]
+    assert stage1 and all(r["loss"] > 0 for r in stage1)
+    assert any(r.get("stage") == "predictor" for r in log)
+    m = load_world_model(tmp_path / "m")
+    assert m.views == ("rgb", "rgb_wrist") and m.num_tokens == 2 * 16

@@ -3,10 +3,12 @@
 Subscribes /joint_states (the arm's and the gripper's joints, in one message or in separate
 ones from separate drivers: merged by hardware.joint_merge), /planner/action (JointState named dx..dgripper, stamped with the
 camera frame it came from). Publishes /arm_controller/joint_trajectory, /gripper_controller/command
-(Float64 opening, m), /ee_state (JointState x, y, z, roll, pitch, yaw, gripper_opening: the
-world model's 7-D state by forward kinematics, so a real arm needs no extra sensor) and
+(Float64 opening, m), /ee_state (JointState named after the description's state_names, x, y, z,
+roll, pitch, yaw, gripper_opening for the Panda: the world model's 7-D state by forward
+kinematics, so a real arm needs no extra sensor) and
 /arm_adapter/holding (Bool). A watchdog holds the arm at its joints when actions or joint
 states are older than ``stale_s``. NaN actions hold; oversized ones are clipped (hardware.adapters).
+Names, bounds and joints come from the robot description (``robot``, hardware/robots/<robot>.yaml).
 """
 
 from __future__ import annotations
@@ -20,27 +22,25 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float64
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from hardware.adapters import ArmAdapter, Watchdog
+from hardware.joint_merge import JointStateMerger
+from hardware.limits import LimitsError, load_robot
 from jepa_wm_ros.common import param, run_node
 from jepa_wm_ros.conversions import stamp_sec, vector_msg
-
-STATE_NAMES = ("x", "y", "z", "roll", "pitch", "yaw", "gripper_opening")
 
 
 class ArmAdapterNode(Node):
     def __init__(self) -> None:
         super().__init__("arm_adapter")
-        from hardware.adapters import ArmAdapter, Watchdog
-        from hardware.limits import load_robot
-
         self.adapter = ArmAdapter(load_robot(param(self, "robot", "panda")))
         self.desc = self.adapter.desc
+        if not self.desc.state_names:
+            raise LimitsError(f"{self.desc.name}: the description has no state_names")
         self.watchdog = Watchdog(
             ("action", "joint_states"),
             float(param(self, "stale_s", 0.5)),
             log=lambda m: self.get_logger().warn(m),
         )
-        from hardware.joint_merge import JointStateMerger
-
         g = self.desc.gripper
         self.n_arm = len(self.desc.joint_names)
         self.merger = JointStateMerger(
@@ -79,7 +79,7 @@ class ArmAdapterNode(Node):
         self.q, self.opening = q, float(merged[self.n_arm :].sum())
         self.watchdog.feed("joint_states")
         state = self.adapter.ee_state(q, self.opening)
-        self.state_pub.publish(vector_msg(STATE_NAMES, state, msg.header.stamp))
+        self.state_pub.publish(vector_msg(self.desc.state_names, state, msg.header.stamp))
 
     def on_action(self, msg: JointState) -> None:
         self.watchdog.feed("action")

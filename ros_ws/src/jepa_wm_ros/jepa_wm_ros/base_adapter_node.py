@@ -1,7 +1,9 @@
 """base_adapter: planner (v, omega) actions -> clipped /cmd_vel, zero twist when inputs are stale.
 
 Subscribes /planner/action (JointState named v, omega) and /odom. Publishes /ee_state (x, y,
-yaw from /odom: the planner's state) and /cmd_vel (Twist, or TwistStamped with ``twist_stamped:=true``) at ``rate_hz``.
+yaw from /odom: the planner's state, named after the description's state_names) and /cmd_vel
+(Twist, or TwistStamped with ``twist_stamped:=true``) at ``rate_hz``. Names and twist bounds
+come from the robot description (``robot``, hardware/robots/<robot>.yaml).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 
+from hardware.adapters import BaseAdapter, Watchdog
+from hardware.limits import LimitsError, load_robot
 from jepa_wm_ros.common import param, run_node
 from jepa_wm_ros.conversions import vector_msg
 
@@ -21,10 +25,10 @@ from jepa_wm_ros.conversions import vector_msg
 class BaseAdapterNode(Node):
     def __init__(self) -> None:
         super().__init__("base_adapter")
-        from hardware.adapters import BaseAdapter, Watchdog
-        from hardware.limits import load_robot
-
-        self.adapter = BaseAdapter(load_robot(param(self, "robot", "husky")))
+        self.desc = load_robot(param(self, "robot", "husky"))
+        if not self.desc.state_names:
+            raise LimitsError(f"{self.desc.name}: the description has no state_names")
+        self.adapter = BaseAdapter(self.desc)
         self.watchdog = Watchdog(
             ("action", "odom"),
             float(param(self, "stale_s", 0.5)),
@@ -46,7 +50,7 @@ class BaseAdapterNode(Node):
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
         yaw = float(np.arctan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)))
         self.state_pub.publish(
-            vector_msg(("x", "y", "yaw"), np.array([p.x, p.y, yaw]), msg.header.stamp)
+            vector_msg(self.desc.state_names, np.array([p.x, p.y, yaw]), msg.header.stamp)
         )
 
     def on_action(self, msg: JointState) -> None:

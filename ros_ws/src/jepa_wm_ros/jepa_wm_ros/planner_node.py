@@ -1,11 +1,14 @@
 """planner_node (lifecycle): world model + latent MPC -> ee-delta (or v, omega) actions.
 
 configure: loads the checkpoint (jepa_wm.models.checkpoint.load_world_model) and the planner
-           config into a jepa_wm.app.policy.WorldModelPolicy: ``policy`` names a task whose
-           policy file (jepa_wm/configs/policy/<task>.yaml, the one `jepa-wm eval` uses) is
-           the base, ``planner_config`` an override YAML over it, ``planner`` a planner name
-           (jepa_wm.app.policy_files.load_node_policy_config). activate: starts the planning
-           thread.
+           config into a jepa_wm.app.policy.WorldModelPolicy (``policy`` names a task whose
+           policy file, jepa_wm/configs/policy/<task>.yaml, the one `jepa-wm eval` uses, is the
+           base; ``planner_config`` an override YAML over it; ``planner`` a planner name: see
+           jepa_wm.app.policy_files.load_node_policy_config), whose action names and bounds
+           come from the robot description (``robot``: hardware/robots/<robot>.yaml), then
+           creates the publishers and subscriptions (as ros2/demos' lifecycle talker does).
+           activate: starts the planning thread and enables the publishers. deactivate: stops
+           both. cleanup / shutdown: destroys the publishers and subscriptions and the policy.
 Plans on frame arrival: each camera frame wakes a planning thread (the executor keeps taking
            messages meanwhile); frames that arrive while a plan runs are dropped and counted (a
            queued frame would wait up to a whole plan), so every plan starts on a fresh frame.
@@ -28,7 +31,7 @@ Publishes  /planner/action (JointState named after the action, stamped with the 
            stamp), /diagnostics (plan and step ms, energy, goal id, step, iterations, frames
            dropped while planning / too old for the deadline).
 No action is ever guessed: nothing is published until camera, state and goal are all present and
-camera and state are younger than ``stale_s``.
+camera and state are younger than ``stale_s`` (hardware.adapters.Watchdog).
 """
 
 from __future__ import annotations
@@ -44,11 +47,13 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Int32
 
+from hardware.adapters import Watchdog
+from hardware.interfaces import Observation
+from hardware.limits import load_robot
 from jepa_wm_ros.common import LATCHED_QOS, SENSOR_QOS, param, run_node
 from jepa_wm_ros.conversions import ImageRefusals, stamp_sec, vector_msg
 
-ARM_ACTIONS = ("dx", "dy", "dz", "droll", "dpitch", "dyaw", "dgripper")
-BASE_ACTIONS = ("v", "omega")
+FRESH_INPUTS = ("camera", "state")  # must be younger than stale_s; the goal is latched
 
 
 class PlannerNode(LifecycleNode):
@@ -76,19 +81,18 @@ class PlannerNode(LifecycleNode):
         self.policy_lock = threading.Lock()  # the planning thread vs episode resets
         self.dropped = {"while_planning": 0, "past_deadline": 0, "unpaired": 0}
         self.iteration_s = 0.0  # running mean s per planner iteration (whole step / iterations)
-        self.inputs: dict[str, tuple[float, object]] = {}  # name -> (receive time, value)
+        self.watchdog = Watchdog(FRESH_INPUTS, self.stale_s)  # fed by on_image / on_state
+        self.state: np.ndarray | None = None  # the latest /ee_state
+        self.goal: np.ndarray | None = None  # the latest /goal/image (this episode's)
         self.goal_id = ""
         self.goal_states: dict[str, np.ndarray] = {}  # goal id -> goal proprio state
         self.refusals = ImageRefusals(self.get_logger().error)  # rate-limited per reason
         self.waiting_logged = ""
         self.steps = 0
-        self.action_pub = self.create_publisher(JointState, "/planner/action", 10)
-        self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.create_subscription(Image, "/camera/image_raw", self.on_image, SENSOR_QOS)
-        self.create_subscription(JointState, "/ee_state", self.on_state, 10)
-        self.create_subscription(Image, "/goal/image", self.on_goal, LATCHED_QOS)
-        self.create_subscription(JointState, "/goal/state", self.on_goal_state, LATCHED_QOS)
-        self.create_subscription(Int32, "/task/episode", self.on_episode, LATCHED_QOS)
+        self.action_names: tuple[str, ...] = ()  # the robot description's (configure)
+        self.action_pub = None  # publishers and subscriptions exist from configure to cleanup
+        self.diag_pub = None
+        self.io_subs: list = []
         if bool(param(self, "autostart", True)):  # no lifecycle manager here: go to active
             self.trigger_configure()
             if self.policy is not None:
@@ -96,9 +100,12 @@ class PlannerNode(LifecycleNode):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load the model, planner and robot description, then create the publishers and
+        subscriptions. SUCCESS -> inactive; FAILURE (bad checkpoint, config or robot; logged,
+        nothing created) -> unconfigured."""
+        # Heavy and only needed here: torch and the model stack load when configuring.
         import torch
 
-        from hardware.limits import load_robot
         from jepa_wm.app.policy import WorldModelPolicy
         from jepa_wm.app.policy_files import load_node_policy_config
         from jepa_wm.errors import JepaWmError
@@ -106,53 +113,89 @@ class PlannerNode(LifecycleNode):
 
         torch.set_num_threads(int(param(self, "torch_threads", 1)))
         try:
-            desc = load_robot(self.robot)
-            if desc.kind == "arm":
-                low, high = desc.ee_delta_limits.low_high()
-            else:
-                lim = np.array([desc.twist_limits.linear, desc.twist_limits.angular])
-                low, high = -lim, lim
+            spec = load_robot(self.robot).action_spec()  # names and bounds from the YAML
             model = load_world_model(self.checkpoint, device=self.device)
             cfg = load_node_policy_config(
                 self.policy_name, self.planner_config, self.planner_name, self.goal_mode
             )
-            self.policy = WorldModelPolicy.from_config(model, cfg, low, high, device=self.device)
+            self.policy = WorldModelPolicy.from_config(
+                model, cfg, spec.low, spec.high, device=self.device
+            )
         except (JepaWmError, ValueError) as exc:
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
-        self.action_names = ARM_ACTIONS if desc.kind == "arm" else BASE_ACTIONS
+        self.action_names = spec.names
         self.extra_views = tuple(v[len("rgb_") :] for v in self.policy.views[1:])
-        for cam in self.extra_views:
-            self.view_frames[cam] = deque(maxlen=8)
-            self.create_subscription(
-                Image, f"/{cam}_camera/image_raw", partial(self.on_view, cam), SENSOR_QOS
-            )
-            self.create_subscription(
-                Image, f"/goal/{cam}_image", partial(self.on_goal_view, cam), LATCHED_QOS
-            )
+        self.create_io()
         self.get_logger().info(
             f"loaded {self.checkpoint} with planner {cfg.planner}, goal {cfg.goal}"
         )
-        return TransitionCallbackReturn.SUCCESS
+        return super().on_configure(state)
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.running = True
-        self.worker = threading.Thread(target=self.plan_loop, name="planner", daemon=True)
-        self.worker.start()
+    def create_io(self) -> None:
+        """The publishers (lifecycle-managed: they publish only while active) and subscriptions,
+        including each extra view's camera and goal topics."""
+        self.action_pub = self.create_lifecycle_publisher(JointState, "/planner/action", 10)
+        self.diag_pub = self.create_lifecycle_publisher(DiagnosticArray, "/diagnostics", 10)
+        subs = [
+            (Image, "/camera/image_raw", self.on_image, SENSOR_QOS),
+            (JointState, "/ee_state", self.on_state, 10),
+            (Image, "/goal/image", self.on_goal, LATCHED_QOS),
+            (JointState, "/goal/state", self.on_goal_state, LATCHED_QOS),
+            (Int32, "/task/episode", self.on_episode, LATCHED_QOS),
+        ]
+        for cam in self.extra_views:
+            self.view_frames[cam] = deque(maxlen=8)
+            subs.append((Image, f"/{cam}_camera/image_raw", partial(self.on_view, cam), SENSOR_QOS))
+            subs.append((Image, f"/goal/{cam}_image", partial(self.on_goal_view, cam), LATCHED_QOS))
+        self.io_subs = [self.create_subscription(*sub) for sub in subs]
         # no frame, no plan: this 1 Hz check says what planning waits for (it plans nothing)
-        self.timer = self.create_timer(1.0, self.log_waiting)
-        return super().on_activate(state)
+        self.timer = self.create_timer(1.0, self.tick_waiting)
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def release_io(self) -> None:
+        """Destroy what configure created and forget every input (the next configure starts
+        from nothing, as a freshly started node does)."""
         if self.timer is not None:
             self.destroy_timer(self.timer)
             self.timer = None
+        for sub in self.io_subs:
+            self.destroy_subscription(sub)
+        self.io_subs = []
+        for pub in (self.action_pub, self.diag_pub):
+            if pub is not None:
+                self.destroy_lifecycle_publisher(pub)
+        self.action_pub = self.diag_pub = None
+        self.policy = None
+        self.state = self.goal = None
+        self.watchdog = Watchdog(FRESH_INPUTS, self.stale_s)
+        self.goal_id, self.goal_states, self.goal_views = "", {}, {}
+        self.view_frames, self.extra_views = {}, ()
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Enable the publishers, then start the planning thread. SUCCESS -> active."""
+        result = super().on_activate(state)
+        self.running = True
+        self.worker = threading.Thread(target=self.plan_loop, name="planner", daemon=True)
+        self.worker.start()
+        return result
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop the planning thread (no plan runs after it returns), then disable the
+        publishers. SUCCESS -> inactive."""
         self.stop_worker()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.policy = None
-        return TransitionCallbackReturn.SUCCESS
+        """Destroy the publishers, subscriptions and policy. SUCCESS -> unconfigured."""
+        self.release_io()
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """From any primary state: stop planning and destroy what configure created.
+        SUCCESS -> finalized."""
+        self.stop_worker()
+        self.release_io()
+        return super().on_shutdown(state)
 
     def stop_worker(self) -> None:
         with self.wake:
@@ -170,7 +213,7 @@ class PlannerNode(LifecycleNode):
     def on_image(self, msg: Image) -> None:
         rgb = self.refusals.decode(msg, "/camera/image_raw")
         if rgb is not None:
-            self.inputs["camera"] = (time.monotonic(), (rgb, msg.header.stamp))
+            self.watchdog.feed("camera")
             with self.wake:
                 if self.planning:  # plan on arrival: a frame that finds a plan running is dropped
                     self.dropped["while_planning"] += 1
@@ -211,8 +254,8 @@ class PlannerNode(LifecycleNode):
     def goal_frames(self) -> np.ndarray | None:
         """The current goal's image, with its other views stacked ([V,H,W,3]) for a multi-view
         model; None while a view of this goal id has not arrived."""
-        main = self.inputs["goal"][1]
-        if not self.extra_views:
+        main = self.goal
+        if main is None or not self.extra_views:
             return main
         views = [self.goal_views.get(cam) for cam in self.extra_views]
         if any(v is None or v[0] != self.goal_id for v in views):
@@ -220,12 +263,13 @@ class PlannerNode(LifecycleNode):
         return np.stack([main, *(v[1] for v in views)])
 
     def on_state(self, msg: JointState) -> None:
-        self.inputs["state"] = (time.monotonic(), np.array(msg.position, dtype=np.float32))
+        self.state = np.array(msg.position, dtype=np.float32)
+        self.watchdog.feed("state")
 
     def on_goal(self, msg: Image) -> None:
         rgb = self.refusals.decode(msg, "/goal/image")
         if rgb is not None:
-            self.inputs["goal"] = (time.monotonic(), rgb)
+            self.goal = rgb
             self.goal_id = msg.header.frame_id
 
     def on_goal_state(self, msg: JointState) -> None:
@@ -240,18 +284,24 @@ class PlannerNode(LifecycleNode):
             with self.policy_lock:
                 self.policy.reset()
         if not self.goal_id.startswith(f"ep{msg.data}/"):  # a goal of an earlier episode
-            self.inputs.pop("goal", None)
+            self.goal = None
         self.get_logger().info(f"episode {msg.data}: history reset")
 
     # -- control --------------------------------------------------------------------------------
     def _missing(self) -> str:
-        now = time.monotonic()
-        for name in ("camera", "state", "goal"):
-            if name not in self.inputs:
+        """The first missing input: "no camera yet", "state stale", ... ("" when all are in)."""
+        stale = self.watchdog.stale()
+        for name in FRESH_INPUTS:
+            if self.watchdog.last(name) is None:
                 return f"no {name} yet"
-            if name != "goal" and now - self.inputs[name][0] > self.stale_s:
+            if name in stale:
                 return f"{name} stale"
-        return ""
+        return "no goal yet" if self.goal is None else ""
+
+    def tick_waiting(self) -> None:
+        """The 1 Hz timer: while active, log what planning waits for."""
+        if self.running:
+            self.log_waiting()
 
     def log_waiting(self) -> str:
         """What planning waits for ("" if nothing), logged once per change."""
@@ -285,8 +335,6 @@ class PlannerNode(LifecycleNode):
 
     def step(self, arrival: float, rgb: np.ndarray, stamp) -> None:  # noqa: ANN001 - Time
         """Plan on frame ``rgb`` (received at perf_counter ``arrival``) and publish the action."""
-        from hardware.interfaces import Observation
-
         start = time.perf_counter()
         if self.log_waiting():
             return
@@ -298,7 +346,7 @@ class PlannerNode(LifecycleNode):
         if end is not None and 0 < est < deadline and time.perf_counter() + est > end:
             self.dropped["past_deadline"] += 1
             return
-        state = self.inputs["state"][1]
+        state = self.state
         images = self.paired_views(stamp_sec(stamp)) if self.extra_views else {}
         goal = self.goal_frames()
         if images is None or goal is None:
