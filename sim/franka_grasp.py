@@ -18,7 +18,6 @@ from sim.franka_base import FRANKA_ACTION_SPEC, MAX_OPENING, Config, FrankaEnv
 
 LIFT_HEIGHT = 0.05  # success: cube bottom at least 5 cm above the table
 TRAY_SCALE = 0.5
-TRAY_HALF = 0.151  # outer half-width of traybox.urdf at scale 0.5
 TRAY_INNER = 0.12  # cube centre within this half-width counts as inside
 TRAY_FLOOR = 0.0132  # measured: resting cube bottom height inside the tray
 TRAY_TOP = 0.07

@@ -100,7 +100,6 @@ class HuskyNavEnv(PhysicsOwner):
         for _ in range(self.substeps):  # settle on the floor
             self._p.stepSimulation()
         self._step = 0
-        self._cmd = np.zeros(2)
         self._obs = None
         self._goal_obs = None
         return self.get_observation()

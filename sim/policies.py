@@ -13,11 +13,15 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hardware.interfaces import ActionSpec, Observation
+
+if TYPE_CHECKING:
+    from sim.franka_base import FrankaEnv
+    from sim.husky_nav import HuskyNavEnv
 
 POLICY_NAMES: tuple[str, ...] = ("expert", "random", "mixed")
 
@@ -28,10 +32,10 @@ class ExpertPolicy:
     name = "expert"
     uses_goal = False  # reads privileged state; collection skips rendering the goal
 
-    def __init__(self, env: Any = None) -> None:
+    def __init__(self, env: FrankaEnv | HuskyNavEnv | None = None) -> None:
         self.env = env
 
-    def bind_env(self, env: Any) -> None:
+    def bind_env(self, env: FrankaEnv | HuskyNavEnv) -> None:
         self.env = env
 
     def reset(self, seed: int | None = None) -> None:
@@ -62,7 +66,7 @@ class RandomPolicy:
         self._rng = np.random.default_rng(seed)
         self._a = np.zeros(action_spec.dim)
 
-    def bind_env(self, env: Any) -> None:
+    def bind_env(self, env: FrankaEnv | HuskyNavEnv) -> None:
         self.spec = env.action_spec
 
     def reset(self, seed: int | None = None) -> None:
@@ -94,7 +98,11 @@ class MixedPolicy:
     uses_goal = False
 
     def __init__(
-        self, env: Any = None, seed: int = 0, p_expert: float = 0.7, noise: float = 0.3
+        self,
+        env: FrankaEnv | HuskyNavEnv | None = None,
+        seed: int = 0,
+        p_expert: float = 0.7,
+        noise: float = 0.3,
     ) -> None:
         self.env = env
         self.p_expert, self.noise = float(p_expert), float(noise)
@@ -105,7 +113,7 @@ class MixedPolicy:
         if env is not None:
             self.bind_env(env)
 
-    def bind_env(self, env: Any) -> None:
+    def bind_env(self, env: FrankaEnv | HuskyNavEnv) -> None:
         self.env = env
         self._random = RandomPolicy(env.action_spec, seed=int(self._rng.integers(2**31)))
 
@@ -132,7 +140,9 @@ class MixedPolicy:
         return spec.clip(a)
 
 
-def make_policy(name: str, env: Any, seed: int = 0) -> Any:
+def make_policy(
+    name: str, env: FrankaEnv | HuskyNavEnv, seed: int = 0
+) -> ExpertPolicy | RandomPolicy | MixedPolicy:
     """A scripted policy bound to ``env``; ``name`` is one of POLICY_NAMES."""
     if name == "expert":
         return ExpertPolicy(env)

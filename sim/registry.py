@@ -10,7 +10,11 @@ Usage::
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.franka_base import FrankaEnv
+    from sim.husky_nav import HuskyNavEnv
 
 # name -> (module under sim, class name); imported lazily so `make_env` loads one task only.
 _ENVS: dict[str, tuple[str, str]] = {
@@ -28,7 +32,9 @@ class UnknownEnvError(ValueError):
     """An env name or option that does not exist; the message lists the valid ones."""
 
 
-def make_env(name: str, image_size: int = 64, wrist_camera: bool = False) -> Any:
+def make_env(
+    name: str, image_size: int = 64, wrist_camera: bool = False
+) -> FrankaEnv | HuskyNavEnv:
     """Create the task ``name`` (a ``hardware.interfaces.Robot`` plus the sim extras).
 
     image_size: square side of every camera image (64, 96 or 128 px).

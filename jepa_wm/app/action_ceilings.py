@@ -24,15 +24,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from jepa_wm.app.model_metrics import recovery_report
+from jepa_wm.app.recovery_report import recovery_report
 from jepa_wm.errors import StoreError
 from jepa_wm.train.latent_cache import encode_stores
+
+if TYPE_CHECKING:
+    from jepa_wm.models.world_model import JepaWorldModel
 
 RIDGE_LAMBDAS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
 
@@ -226,7 +229,7 @@ def action_ceilings(
     low: list[float],
     high: list[float],
     *,
-    model: Any = None,
+    model: JepaWorldModel | None = None,
     pixel_seconds: float = 0.0,
     action_names: list[str] | None = None,
     device: torch.device | str = "cpu",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,10 @@ from jepa_wm.data.location import as_location, exists
 from jepa_wm.data.store import TrajectoryStore
 from jepa_wm.errors import ConfigError, StoreError
 from sim.seeds import policy_seed
+
+if TYPE_CHECKING:
+    from sim.franka_base import FrankaEnv
+    from sim.husky_nav import HuskyNavEnv
 
 # Keys that must match to append to an existing store.
 _COMPATIBLE_KEYS = ("env", "image_size", "cameras", "policy", "seed_start")
@@ -69,7 +73,7 @@ class CollectConfig:
 
 
 def run_collect_episode(
-    env: Any, policy: Any, seed: int, max_steps: int, tail_steps: int
+    env: FrankaEnv | HuskyNavEnv, policy: Any, seed: int, max_steps: int, tail_steps: int
 ) -> tuple[dict[str, np.ndarray], bool]:
     """Roll out one episode; returns the store episode dict and whether it succeeded."""
     obs = env.reset(seed=seed)
@@ -114,7 +118,7 @@ def _source(cfg: CollectConfig, env: Any) -> dict[str, Any]:
     }
 
 
-def _open_or_create(cfg: CollectConfig, env: Any) -> TrajectoryStore:
+def _open_or_create(cfg: CollectConfig, env: FrankaEnv | HuskyNavEnv) -> TrajectoryStore:
     source = _source(cfg, env)
     path = as_location(cfg.out)
     if not exists(path):

@@ -25,6 +25,7 @@ from jepa_wm.app.policy_files import default_fixed_dims
 from jepa_wm.app.policy_files import load_policy_config as load_policy_config  # re-exported
 from jepa_wm.config import to_dict
 from jepa_wm.models.interfaces import WorldModel
+from planners.subgoals import even_share
 from sim.evaluate import EvalConfig
 
 # Tasks solved through a subgoal sequence (pre-grasp, grasp, lift / place), as V-JEPA 2-AC did.
@@ -72,10 +73,8 @@ class EnvMPCPolicy:
         if self.use_subgoals:
             subgoals = list(self.env.subgoals())
             steps = self.cfg.steps_per_subgoal
-            if steps is None and self.cfg.switch_energy is None:
-                # no switching rule given: an equal share of the episode per subgoal, with one
-                # share left over for the last
-                steps = max(1, int(self.env.max_steps) // (len(subgoals) + 1))
+            if steps is None and self.cfg.switch_energy is None:  # no switching rule given
+                steps = even_share(int(self.env.max_steps), len(subgoals))
             self.steps_per_subgoal = steps
             self.inner.set_subgoals(subgoals, self.cfg.switch_energy, steps)
 

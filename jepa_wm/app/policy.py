@@ -1,6 +1,8 @@
 """A world model + a planner + the MPC loop, as a policy ``(obs, goal) -> action``.
 
-This is the composition the sim harness, the eval CLI, the bench and the ROS planner node share.
+This is the composition the sim harness, the eval CLI, the bench and the ROS planner node share:
+the one closed loop. Subgoals (``set_subgoals``) advance by ``planners.subgoals.SubgoalSequencer``,
+the same rule the ROS task node applies to the plans the planner node reports.
 The goal image is encoded once per goal (cached by content); the last ``model.context_len``
 frames, states and executed actions form the rollout context (KV-cached by the model).
 
@@ -32,8 +34,9 @@ from jepa_wm.models.backends import make_backend
 from jepa_wm.models.interfaces import WorldModel
 from planners.costs import CostConfig, make_cost
 from planners.interfaces import Goal, Prediction
-from planners.mpc import MPCConfig, RecedingHorizon, SubgoalSchedule, current_energy
+from planners.mpc import MPCConfig, RecedingHorizon, current_energy
 from planners.registry import make_planner
+from planners.subgoals import SubgoalBudget, SubgoalSequencer
 
 # The one switch for what a planner gets of a goal observation, the same in `jepa-wm eval
 # --goal`, planner configs and the ROS planner node:
@@ -56,10 +59,10 @@ class PolicyConfig:
     kind, mode, state_weight, state_scale; the state term compares predicted states with the
     goal's state); mpc: the receding-horizon loop (``mpc:`` section, MPCConfig: execute_steps,
     warm_start, shift_fill); switch_energy / steps_per_subgoal: subgoal switching (see
-    SubgoalSchedule); goal: what of a goal observation reaches the planner (see GOAL_MODES);
-    backend / backend_path: where rollouts run (jepa_wm.models.backends: torch | onnxruntime |
-    tensorrt, and an exported ONNX/engine file or dir, empty to export the checkpoint in
-    memory)."""
+    planners.subgoals.SubgoalBudget); goal: what of a goal observation reaches the planner
+    (see GOAL_MODES); backend / backend_path: where rollouts run (jepa_wm.models.backends:
+    torch | onnxruntime | tensorrt, and an exported ONNX/engine file or dir, empty to export
+    the checkpoint in memory)."""
 
     planner: str = "cem"
     goal: str = "image+state"
@@ -161,7 +164,7 @@ class WorldModelPolicy:
         self.name = name or f"wm-{planner}"
         self.views = tuple(getattr(model, "views", ("rgb",)))
         self._goal_cache: dict[str, Goal] = {}
-        self.schedule: SubgoalSchedule | None = None
+        self.schedule: SubgoalSequencer[Goal] | None = None
         self.current_goal: Goal | None = None
         self.reset()
 
@@ -229,14 +232,16 @@ class WorldModelPolicy:
         switch_energy: float | None = None,
         steps_per_subgoal: int | None = None,
     ) -> None:
-        """Plan toward each subgoal in turn (the goal passed to ``__call__`` is then ignored)."""
+        """Plan toward each subgoal in turn (the goal passed to ``__call__`` is then ignored),
+        advancing by ``planners.subgoals.SubgoalSequencer``'s rules. Raises ConfigError for an
+        empty list or a ``steps_per_subgoal`` below 1."""
         goals = [self.set_goal(observation_frames(o, self.views), o.state) for o in subgoals]
-        self.schedule = SubgoalSchedule(goals, switch_energy, steps_per_subgoal)
+        try:
+            budget = SubgoalBudget(switch_energy, steps_per_subgoal)
+            self.schedule = SubgoalSequencer(goals, budget)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         self.controller.reset()
-
-    def clear_subgoals(self) -> None:
-        """Back to planning toward the goal passed to ``__call__`` (or ``set_goal``)."""
-        self.schedule = None
 
     def __call__(
         self, obs: Observation, goal: Observation | None = None, *, deadline: float | None = None
@@ -298,7 +303,7 @@ class WorldModelPolicy:
             return self.backend.make_context(lat, st, acts)
 
     def _target(self, goal: Observation | None, now: Prediction) -> tuple[Goal, bool]:
-        """The goal to plan toward this step; advances the subgoal schedule."""
+        """The goal to plan toward this step; the step counts toward the active subgoal."""
         if self.schedule is None:
             if goal is None:
                 if self.current_goal is None:
@@ -307,7 +312,7 @@ class WorldModelPolicy:
             return self.set_goal(observation_frames(goal, self.views), goal.state), False
         with torch.no_grad():
             energy = current_energy(self.cost, now, self.schedule.goal)
-        switched = self.schedule.update(energy)
+        switched = self.schedule.step(energy)
         if switched:
             self.controller.reset()  # the old plan aimed at the previous subgoal
         return self.schedule.goal, switched

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from hardware.interfaces import Observation
 from jepa_wm.app import viz_draw as D
 from jepa_wm.app.mpc_eval import EnvMPCPolicy
 from jepa_wm.app.policy import PolicyConfig
@@ -56,7 +57,7 @@ class EpisodeRecord:
     action_names: list[str] = field(default_factory=list)
 
 
-def _views(obs: Any) -> dict[str, np.ndarray]:
+def _views(obs: Observation) -> dict[str, np.ndarray]:
     return {"rgb": obs.rgb, **dict(obs.images)}
 
 

@@ -30,7 +30,7 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -39,12 +39,18 @@ from jepa_wm.bench.planner import _random_preset
 from jepa_wm.models.backends import PARITY_ATOL, make_backend
 from jepa_wm.models.fast_rollout import GraphedRollout
 
+if TYPE_CHECKING:
+    from jepa_wm.models.world_model import JepaWorldModel
+
 # (preset, timed steps, warmup steps): the big presets' eager fp32 rows take seconds per step
 LADDER = (("tiny", 20, 3), ("small", 20, 3), ("base", 5, 2), ("vjepa2-ac", 2, 1))
 BF16_TOL = 0.1  # bf16 latents (layer-normed, ~unit scale) drift by ~1e-2 over a rollout
 
 
-def _context(model: Any, frames: int, device: torch.device) -> Any:
+def _context(
+    model: JepaWorldModel, frames: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random layer-normed latents [1,F,P,D], states [1,F,S] and past actions [1,F-1,A]."""
     g = torch.Generator().manual_seed(0)
     lat = torch.nn.functional.layer_norm(
         torch.randn(1, frames, model.num_tokens, model.latent_dim, generator=g),
@@ -91,7 +97,7 @@ def parity(device: torch.device, cases: tuple = PARITY_CASES) -> dict[str, Any]:
         for name in ("onnxruntime", "tensorrt"):
             try:
                 be = make_backend(name, model, device)
-            except Exception as exc:  # noqa: BLE001 - recorded: the table says why it is absent
+            except Exception as exc:  # recorded: the table says why it is absent
                 out[f"{name}_{preset}"] = {"skipped": str(exc)}
                 continue
             err = float((be.rollout(be.make_context(*raw), actions)[0] - ref).abs().max())

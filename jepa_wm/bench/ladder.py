@@ -26,7 +26,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+    from jepa_wm.models.world_model import JepaWorldModel
 
 BUDGETS: dict[str, dict[str, int]] = {
     "vjepa2-ac": {"samples": 400, "iterations": 10, "horizon": 2},
@@ -50,7 +55,9 @@ def budgets(args: argparse.Namespace) -> dict[str, dict[str, int]]:
     }
 
 
-def measured_matmul_peak(device: Any, dtype: Any, size: int, repeats: int) -> float:
+def measured_matmul_peak(
+    device: torch.device, dtype: torch.dtype, size: int, repeats: int
+) -> float:
     """FLOP/s of ``repeats`` [size x size] @ [size x size] products on ``device``."""
     import torch
 
@@ -66,7 +73,7 @@ def measured_matmul_peak(device: Any, dtype: Any, size: int, repeats: int) -> fl
     return 2 * size**3 * repeats / (time.perf_counter() - t0)
 
 
-def peaks(device: Any) -> dict[str, Any]:
+def peaks(device: torch.device) -> dict[str, Any]:
     """Measured matmul peaks (fp32; bf16 on CUDA) and the datasheet's, where known."""
     import torch
 
@@ -88,7 +95,9 @@ def peaks(device: Any) -> dict[str, Any]:
     }
 
 
-def _flops_per_step(model: Any, budget: dict[str, int], rollouts: float, device: Any) -> float:
+def _flops_per_step(
+    model: JepaWorldModel, budget: dict[str, int], rollouts: float, device: torch.device
+) -> float:
     """One frame's encoding + ``rollouts`` single-sample rollouts of the budget's horizon."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -130,7 +139,9 @@ def _time_policy(pol: Any, obs: list[Any], warmup: int, steps: int) -> dict[str,
     }
 
 
-def _variant(model: Any, budget: dict, args: argparse.Namespace, backend: str, eager: bool) -> dict:
+def _variant(
+    model: JepaWorldModel, budget: dict, args: argparse.Namespace, backend: str, eager: bool
+) -> dict:
     import torch
 
     from jepa_wm.app.policy import WorldModelPolicy

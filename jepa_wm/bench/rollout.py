@@ -18,9 +18,14 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jepa_wm.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+
+    from jepa_wm.models.world_model import Context, JepaWorldModel
 
 DEFAULT_CASES = ("100x1", "1000x1", "1000x3", "10000x3")
 
@@ -51,7 +56,7 @@ def parse_case(text: str) -> tuple[int, int]:
     return n, h
 
 
-def _time_ms(fn: Callable[[], Any], device: Any, repeats: int, warmup: int) -> float:
+def _time_ms(fn: Callable[[], Any], device: torch.device, repeats: int, warmup: int) -> float:
     """Mean wall ms per call; CUDA work is synchronised before the clock is read."""
     import torch
 
@@ -66,7 +71,9 @@ def _time_ms(fn: Callable[[], Any], device: Any, repeats: int, warmup: int) -> f
     return (time.perf_counter() - t0) / max(1, repeats) * 1e3
 
 
-def _capture(fn: Callable[[], Any], device: Any) -> tuple[Any, Any]:
+def _capture(
+    fn: Callable[[], torch.Tensor], device: torch.device
+) -> tuple[torch.cuda.CUDAGraph, torch.Tensor]:
     """(graph, static output) of ``fn`` captured as a CUDA graph after a side-stream warm-up."""
     import torch
 
@@ -82,11 +89,11 @@ def _capture(fn: Callable[[], Any], device: Any) -> tuple[Any, Any]:
     return graph, out
 
 
-def _max_err(out: Any, ref: Any) -> float:
+def _max_err(out: torch.Tensor, ref: torch.Tensor) -> float:
     return float((out.float() - ref).abs().max())
 
 
-def _actions(model: Any, n: int, h: int, device: Any) -> Any:
+def _actions(model: JepaWorldModel, n: int, h: int, device: torch.device) -> torch.Tensor:
     """Small random actions [n, h, A], the same for a given case on every device."""
     import torch
 
@@ -94,7 +101,14 @@ def _actions(model: Any, n: int, h: int, device: Any) -> Any:
     return (torch.randn(n, h, model.action_dim, generator=gen) * 0.02).to(device)
 
 
-def _case(model: Any, ctx: Any, n: int, h: int, args: argparse.Namespace, device: Any) -> dict:
+def _case(
+    model: JepaWorldModel,
+    ctx: Context,
+    n: int,
+    h: int,
+    args: argparse.Namespace,
+    device: torch.device,
+) -> dict:
     import torch
 
     actions = _actions(model, n, h, device)
@@ -121,7 +135,14 @@ def _case(model: Any, ctx: Any, n: int, h: int, args: argparse.Namespace, device
     return rep
 
 
-def _compiled(model: Any, ctx: Any, n: int, h: int, args: argparse.Namespace, device: Any) -> dict:
+def _compiled(
+    model: JepaWorldModel,
+    ctx: Context,
+    n: int,
+    h: int,
+    args: argparse.Namespace,
+    device: torch.device,
+) -> dict:
     """torch.compile(model.rollout) on one case: compile seconds, ms, speed-up, deviation."""
     import torch
 

@@ -99,7 +99,7 @@ class ClipDataset(Dataset):
         self.attrs: list[dict] = []
         self._longest = 0
         parts = [self._index_store(i, p, episodes) for i, p in enumerate(self.paths)]
-        self._ep_store, self._ep_index, self._ep_abs, self._ep_n = (
+        self._ep_store, self._ep_index, self._ep_n = (
             np.concatenate(cols).astype(np.int64) for cols in zip(*parts, strict=True)
         )
         self._cum = np.cumsum(self._ep_n)
@@ -134,10 +134,9 @@ class ClipDataset(Dataset):
             raise ConfigError(f"{path}: episode index out of range ({st.num_episodes} episodes)")
         lengths = st.episode_lengths[eps]
         self._longest = max(self._longest, int(lengths.max(initial=0)))
-        starts = (st.episode_ends - st.episode_lengths)[eps]
         n_clips = np.maximum(lengths - self.span + 1, 0)
         keep = n_clips > 0
-        return np.full(keep.sum(), si), eps[keep], starts[keep], n_clips[keep]
+        return np.full(keep.sum(), si), eps[keep], n_clips[keep]
 
     def __len__(self) -> int:
         return int(self._cum[-1]) if len(self._cum) else 0

@@ -15,6 +15,8 @@ Layout (diffusion_policy's ReplayBuffer)::
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 FORMAT_NAME = "jepa-wm-trajectory"
@@ -46,8 +48,12 @@ def is_rgb_key(key: str) -> bool:
 
 
 def camera_name(key: str) -> str:
-    """``rgb`` -> ``main``, ``rgb_wrist`` -> ``wrist``."""
-    return "main" if key == RGB else key[len(CAMERA_PREFIX) :]
+    """The camera a key names: a store key ``rgb`` -> ``main``, ``rgb_wrist`` -> ``wrist``; a
+    dataset feature (LeRobot's ``observation.images.front``) -> its last dotted part
+    (``front``), with anything but letters, digits and ``_`` made ``_`` (a store key's suffix)."""
+    if is_rgb_key(key):
+        return "main" if key == RGB else key[len(CAMERA_PREFIX) :]
+    return re.sub(r"[^A-Za-z0-9_]", "_", key.rsplit(".", 1)[-1])
 
 
 def expected_dtype(key: str) -> np.dtype:

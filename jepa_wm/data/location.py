@@ -15,9 +15,13 @@ Usage::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jepa_wm.errors import StoreError
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+    from zarr.storage import FsspecStore, LocalStore
 
 Location = Path | str  # a Path, or a URL string (never a Path: Path("s3://b") is "s3:/b")
 
@@ -32,7 +36,7 @@ def as_location(path: str | Path) -> Location:
     return path.rstrip("/") if is_url(path) else Path(path)
 
 
-def _fs(url: str) -> tuple[Any, str]:
+def _fs(url: str) -> tuple[AbstractFileSystem, str]:
     import fsspec
 
     try:
@@ -41,7 +45,7 @@ def _fs(url: str) -> tuple[Any, str]:
         raise StoreError(f"{url}: cannot open this URL: {exc}") from None
 
 
-def zarr_store(path: Location, read_only: bool) -> Any:
+def zarr_store(path: Location, read_only: bool) -> LocalStore | FsspecStore:
     """The zarr store object for ``path``: LocalStore, or FsspecStore for a URL."""
     from zarr.storage import FsspecStore, LocalStore
 

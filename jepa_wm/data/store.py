@@ -12,7 +12,8 @@ Crash safety: ``add_episode`` validates everything first, writes ``data/<key>`` 
 extending ``meta/episode_ends`` last. zarr's LocalStore writes every file atomically (temp file
 + rename), so a kill leaves either the old or the new version of each file. Data past the last
 committed end is an interrupted episode: mode "r" ignores it, mode "a" truncates it; both warn.
-Readers see only committed episodes (``episode``, ``read_all``); ``array`` is the raw array.
+Readers see only committed episodes (``episode``, ``read_all``, ``read``); ``array`` is the raw
+array.
 
 One writer: mode "a" (and ``create``) takes an exclusive lock on ``<store>.lock`` (filelock)
 and holds it until ``close()`` or the process ends; a second writer is refused with one line
@@ -512,7 +513,7 @@ class TrajectoryStore:
         """The raw zarr array ``data/<key>``: for shapes, chunks and per-frame reads.
 
         It may hold uncommitted steps past ``num_steps`` (a writer mid-episode or killed): read
-        values through ``episode``/``read_all``, or index below ``num_steps`` only.
+        values through ``episode``/``read_all``/``read``, or index below ``num_steps`` only.
         """
         if key not in self._arrays:
             raise StoreError(f"{self.path}: no key {key!r}; keys: {', '.join(self.keys) or '-'}")
@@ -533,7 +534,14 @@ class TrajectoryStore:
 
     def read_all(self, key: str) -> np.ndarray:
         """data/<key> over every committed step; a corrupt chunk is a StoreError naming it."""
-        return self._read(key, slice(0, self.num_steps), "all")
+        return self.read(key, 0, self.num_steps)
+
+    def read(self, key: str, start: int, stop: int) -> np.ndarray:
+        """data/<key> over the committed steps [start, stop) (for reads in chunks); IndexError
+        for a range past ``num_steps``, a StoreError naming a corrupt chunk."""
+        if not 0 <= start <= stop <= self.num_steps:
+            raise IndexError(f"steps {start}..{stop} outside the {self.num_steps} committed steps")
+        return self._read(key, slice(start, stop), "all")
 
     def _read(self, key: str, sl: slice, episode: int | str) -> np.ndarray:
         try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from jepa_wm.data import keys as K
 from jepa_wm.data.store import TrajectoryStore
 from jepa_wm.errors import DatasetError
 from jepa_wm.lerobot import meta as M
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DATA_FILE = "data/chunk-000/file-000.parquet"
 EPISODES_FILE = "meta/episodes/chunk-000/file-000.parquet"
@@ -41,7 +44,7 @@ def _camera_features(store: TrajectoryStore) -> dict[str, str]:
     for key in store.keys:
         if K.is_rgb_key(key):
             entry = cams.get("rgb" if key == K.RGB else K.camera_name(key)) or {}
-            name = entry.get("name") or ("main" if key == K.RGB else K.camera_name(key))
+            name = entry.get("name") or K.camera_name(key)
             out[key] = f"{M.IMAGE_PREFIX}{name}"
     return out
 
@@ -164,7 +167,7 @@ def _tables(
     return pa.table(columns, schema=schema), episodes
 
 
-def _tasks_table(tasks: list[str]) -> Any:
+def _tasks_table(tasks: list[str]) -> pa.Table:
     """meta/tasks.parquet as pandas writes it: task strings in the index column."""
     import pyarrow as pa
 

@@ -48,12 +48,6 @@ class LeRobotInfo:
         return [k for k, f in self.features.items() if f.get("dtype") in CAMERA_DTYPES]
 
 
-def camera_name(feature: str) -> str:
-    """``observation.images.front`` -> ``front`` (other keys: the last dotted part)."""
-    name = feature[len(IMAGE_PREFIX) :] if feature.startswith(IMAGE_PREFIX) else feature
-    return re.sub(r"[^A-Za-z0-9_]", "_", name.rsplit(".", 1)[-1])
-
-
 def feature_names(info: LeRobotInfo, key: str) -> list[str] | None:
     """Per-dim names of a vector feature (a list, or LeRobot's {"motors": [...]} form)."""
     names = info.features[key].get("names")

@@ -14,13 +14,17 @@ after that observation, which is the store's convention too (``action[t]`` leads
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from jepa_wm.data import keys as K
 from jepa_wm.errors import DatasetError
 from jepa_wm.lerobot import meta as M
 from jepa_wm.lerobot.frames import decode_images, decode_segment
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class LeRobotReader:
@@ -41,7 +45,7 @@ class LeRobotReader:
         self.state_key = self._vector_feature(state_key, "--state")
         self.action_key = self._vector_feature(action_key, "--action")
         self._table_path: Path | None = None
-        self._table: Any = None
+        self._table: pa.Table | None = None
 
     # ---------------------------------------------------------------- features
     def _resolve_cameras(self, cameras: list[str] | None) -> list[str]:
@@ -50,7 +54,7 @@ class LeRobotReader:
             raise DatasetError(f"{self.info.root}: the dataset has no image or video feature")
         if not cameras:
             return available
-        by_name = {M.camera_name(f): f for f in available}
+        by_name = {K.camera_name(f): f for f in available}
         chosen = []
         for cam in cameras:
             feature = cam if cam in available else by_name.get(cam)
@@ -80,7 +84,7 @@ class LeRobotReader:
         """Store key of a camera feature: ``rgb`` for the first camera, ``rgb_<name>`` after."""
         if feature == self.camera_features[0]:
             return "rgb"
-        return f"rgb_{M.camera_name(feature)}"
+        return f"rgb_{K.camera_name(feature)}"
 
     # ---------------------------------------------------------------- episodes
     def __len__(self) -> int:
@@ -142,7 +146,7 @@ class LeRobotReader:
             feat = self.info.features[feature]
             key = self.store_key(feature)
             cams["rgb" if key == "rgb" else key[4:]] = {
-                "name": M.camera_name(feature),
+                "name": K.camera_name(feature),
                 "lerobot_feature": feature,
                 "storage": feat["dtype"],
                 "shape": feat.get("shape"),

@@ -69,7 +69,7 @@ class TensorRTBackend:
     def rollout(self, context: History, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         n, horizon = actions.shape[:2]
 
-        def dev(x) -> torch.Tensor:  # noqa: ANN001 - numpy array
+        def dev(x) -> torch.Tensor:  # x: a numpy array
             return torch.from_numpy(x).to(self.device)
 
         z = dev(context.latents).expand(n, -1, -1, -1).contiguous()

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
 
 from jepa_wm.errors import StoreError
 
+if TYPE_CHECKING:
+    from jepa_wm.data.clips import ClipDataset
+    from jepa_wm.data.store import TrajectoryStore
+    from jepa_wm.train.latent_cache import LatentClips
+
 
 @dataclass
 class TrainData:
     """Datasets and metadata derived from one or more stores."""
 
-    train: Any  # ClipDataset
-    val: Any  # ClipDataset
+    train: ClipDataset | LatentClips  # LatentClips once a stage trains on cached latents
+    val: ClipDataset | LatentClips
     stats: dict[str, dict[str, list[float]]]
     action_dim: int
     state_dim: int
@@ -37,7 +42,9 @@ def _finite_rows(x: np.ndarray) -> np.ndarray:
     return x[np.isfinite(x).all(axis=1)]
 
 
-def _store_moments(st: Any, key: str) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _store_moments(
+    st: TrajectoryStore, key: str
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(count, mean, var, q01, q99) of data/<key>; attrs["stats"] when present, else computed."""
     stats = (st.attrs.get("stats") or {}).get(key)
     if stats and all(k in stats for k in ("mean", "std")):
@@ -55,7 +62,7 @@ def _store_moments(st: Any, key: str) -> tuple[int, np.ndarray, np.ndarray, np.n
 
 
 def pooled_stats(
-    stores: list[Any],
+    stores: list[TrajectoryStore],
 ) -> tuple[dict[str, dict[str, list[float]]], list[float], list[float]]:
     """Mean/std of state and action pooled over stores (count-weighted), plus action bounds.
 
@@ -81,7 +88,7 @@ def pooled_stats(
     return out, bounds[0], bounds[1]
 
 
-def open_stores(paths: list[str | Path]) -> list[Any]:
+def open_stores(paths: list[str | Path]) -> list[TrajectoryStore]:
     """Open every store read-only; refuse empty ones and mismatched state/action dims."""
     from jepa_wm.data.store import TrajectoryStore
 
@@ -148,6 +155,50 @@ def prepare_data(
         action_high=high,
         sources=sources,
     )
+
+
+Inputs = Literal["frames", "latents"]
+"""What a stage trains on: uint8 frames, or latents cached from a frozen encoder (latent_cache)."""
+
+_INPUT_KEYS: dict[str, Inputs] = {"rgb": "frames", "latents": "latents"}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of clips for an objective, on its device.
+
+    x: uint8 frames [B,T,H,W,3] ([B,T,V,H,W,3] with V camera views) when ``inputs`` is
+    "frames", or cached latents f32 [B,T,P,D] when "latents"; state f32 [B,T,S];
+    action f32 [B,T-1,A].
+    """
+
+    x: torch.Tensor
+    state: torch.Tensor
+    action: torch.Tensor
+    inputs: Inputs
+
+    @classmethod
+    def collate(cls, raw: dict[str, torch.Tensor], device: torch.device | str) -> Batch:
+        """From a DataLoader batch of ClipDataset items ("rgb": frames) or of LatentClips
+        items ("latents"); ValueError when it has neither or both."""
+        keys = [k for k in _INPUT_KEYS if k in raw]
+        if len(keys) != 1:
+            raise ValueError(f"a batch needs exactly one of rgb, latents; it has {sorted(raw)}")
+        key = keys[0]
+        return cls(
+            raw[key].to(device), raw["state"].to(device), raw["action"].to(device), _INPUT_KEYS[key]
+        )
+
+    def __len__(self) -> int:
+        return len(self.state)
+
+    def drop_nonfinite(self) -> tuple[Batch, int]:
+        """The clips with finite state and action (see :func:`drop_nonfinite`), and the count
+        dropped."""
+        clean, dropped = drop_nonfinite({"x": self.x, "state": self.state, "action": self.action})
+        if not dropped:
+            return self, 0
+        return Batch(clean["x"], clean["state"], clean["action"], self.inputs), dropped
 
 
 def drop_nonfinite(batch: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], int]:

@@ -7,42 +7,42 @@ measured on the same clips.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
 from jepa_wm.models.world_model import JepaWorldModel
-from jepa_wm.train.data import drop_nonfinite
+from jepa_wm.train.data import Batch, drop_nonfinite
 from jepa_wm.train.losses import rankme
 
-FRAME_KEYS = ("rgb", "latents")  # uint8 frames, or cached latents of a frozen encoder
+if TYPE_CHECKING:
+    from jepa_wm.train.objectives import Objective
 
 
 def _to(batch: dict[str, torch.Tensor], device: torch.device | str) -> dict[str, torch.Tensor]:
-    keep = (*FRAME_KEYS, "state", "action")
-    return {k: v.to(device) for k, v in batch.items() if k in keep}
-
-
-def frames_of(batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The batch's frames: "rgb" uint8 [B,T,H,W,3] or "latents" [B,T,P,D]."""
-    return batch["rgb"] if "rgb" in batch else batch["latents"]
+    return {k: v.to(device) for k, v in batch.items() if k in ("rgb", "state", "action")}
 
 
 @torch.no_grad()
 def validation_losses(
-    objective: torch.nn.Module, batches: Iterable[dict], device: torch.device | str
+    objective: Objective, batches: Iterable[dict], device: torch.device | str
 ) -> dict[str, float]:
-    """Mean of the objective's losses over ``batches``, plus the 1-step copy baseline and RankMe."""
+    """Mean of the objective's losses over ``batches``, plus the 1-step copy baseline and RankMe.
+
+    batches: DataLoader batches of what the objective trains on (``objective.inputs``: frames or
+    cached latents); ValueError when they are the other kind."""
     objective.eval()
     sums: dict[str, float] = {}
     n = 0
     feats = []
     for raw in batches:
-        batch, _ = drop_nonfinite(_to(raw, device))
-        if len(batch["state"]) == 0:
+        batch, _ = Batch.collate(raw, device).drop_nonfinite()
+        if batch.inputs != objective.inputs:
+            raise ValueError(f"the objective trains on {objective.inputs}, not {batch.inputs}")
+        if len(batch) == 0:
             continue
-        out = objective(frames_of(batch), batch["state"], batch["action"])
+        out = objective(batch.x, batch.state, batch.action)
         z = out.pop("latents")
         if z.shape[1] > 1 and "tf" in out:
             out["copy_1step"] = F.l1_loss(z[:, :-1], z[:, 1:])

@@ -13,13 +13,16 @@ Usage::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from jepa_wm.models.world_model import JepaWorldModel
+
+if TYPE_CHECKING:
+    from jepa_wm.data.clips import ClipDataset
 
 
 @torch.no_grad()
@@ -33,11 +36,11 @@ def encode_stores(
     out = []
     for p in paths:
         st = TrajectoryStore.open(p, mode="r")
-        views = [st.array(k) for k in getattr(model, "views", ("rgb",))]  # [N, H, W, 3] each
         parts = []
         for i in range(0, st.num_steps, chunk):
             end = min(i + chunk, st.num_steps)
-            frames = [torch.from_numpy(np.asarray(v[i:end])) for v in views]
+            # committed steps only, a view's uint8 [end - i, H, W, 3] at a time
+            frames = [torch.from_numpy(st.read(k, i, end)) for k in model.views]
             x = frames[0][:, None] if len(frames) == 1 else torch.stack(frames, 1)[:, None]
             parts.append(model.encode(x.to(device))[:, 0].cpu())
         out.append(torch.cat(parts))
@@ -51,7 +54,7 @@ class LatentClips(Dataset):
     the frame skip, as ClipDataset does)}.
     """
 
-    def __init__(self, clips: Any, latents: list[torch.Tensor]) -> None:
+    def __init__(self, clips: ClipDataset, latents: list[torch.Tensor]) -> None:
         from jepa_wm.data.store import TrajectoryStore
 
         self.clips = clips

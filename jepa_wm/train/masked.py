@@ -32,6 +32,7 @@ from jepa_wm.train import distributed as dist_util
 from jepa_wm.train.config import TrainConfig
 from jepa_wm.train.ema import ema_update, momentum_at
 from jepa_wm.train.masking import multiblock_masks
+from jepa_wm.train.objectives import Objective
 
 
 def _ln(z: torch.Tensor) -> torch.Tensor:
@@ -80,7 +81,7 @@ class MaskPredictor(nn.Module):
         return y[:, t * k :].view(b, t, m, -1), y[:, : t * k].view(b, t, k, -1)
 
 
-class MaskedObjective(nn.Module):
+class MaskedObjective(Objective):
     """Stage-1 masked latent prediction; forward(rgb uint8 [B,T,H,W,3] or, with V camera views,
     [B,T,V,H,W,3], state, action) -> dict with "loss" (= "masked", the L1 above) and "latents"
     [B,T,V*P,D] (the target encoder's pooled, layer-normed latents: what the frozen-encoder
@@ -155,6 +156,14 @@ class MaskedObjective(nn.Module):
         """EMA step of the target encoder at fraction ``frac`` of the stage."""
         m = momentum_at(self.cfg.ema_momentum, self.cfg.ema_momentum_end, frac)
         ema_update(self.target_encoder, self.model.encoder, m)
+
+    def ema_target(self) -> nn.Module:
+        """The EMA target encoder (the loss's target; the model's encoder after the stage)."""
+        return self.target_encoder
+
+    def heads(self) -> dict[str, nn.Module]:
+        """The narrow masked-prediction predictor (``maskpred``)."""
+        return {"maskpred": self.mask_predictor}
 
     @torch.no_grad()
     def finish_stage(self) -> None:

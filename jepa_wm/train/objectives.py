@@ -1,5 +1,9 @@
 """Training objectives as modules (so DDP can wrap them): joint/predictor and SSL pre-training.
 
+Every objective is an :class:`Objective`: the interface the trainer calls (forward, the EMA
+target step, the end-of-stage hook, the heads it trains and the parts a resume restores), with
+no-op defaults, so the trainer never probes an objective for features.
+
 * :class:`PredictionObjective` - teacher forcing + rollout L1 on layer-normed latents, a state
   loss, and (when the encoder trains) an anti-collapse term on the latents chosen by
   ``objective``: VICReg variance/covariance (EB-JEPA) or SIGReg (LeJEPA), and an optional
@@ -15,6 +19,7 @@
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +28,7 @@ from torch import nn
 from jepa_wm.models.encoder import preprocess
 from jepa_wm.models.world_model import JepaWorldModel
 from jepa_wm.train.config import TrainConfig
+from jepa_wm.train.data import Inputs
 from jepa_wm.train.ema import ema_update, momentum_at
 from jepa_wm.train.losses import prediction_losses, vicreg_terms
 from jepa_wm.train.sigreg import random_directions, sigreg
@@ -32,14 +38,64 @@ def _ln(z: torch.Tensor) -> torch.Tensor:
     return F.layer_norm(z, z.shape[-1:])
 
 
-class PredictionObjective(nn.Module):
-    """forward(rgb uint8 [B,T,H,W,3], state [B,T,S], action [B,T-1,A]) -> dict of losses."""
+class Objective(nn.Module, ABC):
+    """A training objective over a world model (``self.model``).
 
-    def __init__(self, model: JepaWorldModel, cfg: TrainConfig, train_encoder: bool) -> None:
+    forward(x, state f32 [B,T,S], action f32 [B,T-1,A]) -> dict of scalar losses with "loss"
+    (what is minimised) and "latents" [B,T',P,D] (for RankMe), where x is uint8 frames
+    [B,T,H,W,3] (or [B,T,V,H,W,3] with V camera views), or with ``inputs == "latents"`` the
+    cached latents f32 [B,T,P,D].
+    """
+
+    model: JepaWorldModel
+    inputs: Inputs = "frames"
+
+    @abstractmethod
+    def forward(
+        self, x: torch.Tensor, state: torch.Tensor, action: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """The losses of one batch (see the class docstring)."""
+
+    def update_target(self, frac: float) -> None:
+        """After each optimizer step, at fraction ``frac`` of the stage: step the EMA target."""
+
+    def finish_stage(self) -> None:
+        """After the stage's last step (e.g. the model keeps the EMA target encoder)."""
+
+    def heads(self) -> dict[str, nn.Module]:
+        """Trained modules outside the model, by train-state key prefix (they join the
+        optimizer and the train state)."""
+        return {}
+
+    def resume_parts(self) -> dict[str, nn.Module]:
+        """Modules outside the model that a resume restores, by train-state key prefix: the
+        trained heads, and the EMA target encoder (``ema``) where there is one."""
+        ema = self.ema_target()
+        return {**({"ema": ema} if ema is not None else {}), **self.heads()}
+
+    def ema_target(self) -> nn.Module | None:
+        """The EMA target encoder, if the objective keeps one."""
+        return None
+
+
+class PredictionObjective(Objective):
+    """forward(rgb uint8 [B,T,H,W,3] or, with ``inputs="latents"``, cached latents f32
+    [B,T,P,D]; state [B,T,S], action [B,T-1,A]) -> dict of losses."""
+
+    def __init__(
+        self,
+        model: JepaWorldModel,
+        cfg: TrainConfig,
+        train_encoder: bool,
+        inputs: Inputs = "frames",
+    ) -> None:
         super().__init__()
+        if inputs == "latents" and train_encoder:
+            raise ValueError("cached latents can only be used with a frozen encoder")
         self.model = model
         self.cfg = cfg
         self.train_encoder = train_encoder
+        self.inputs = inputs
         self.target_encoder: nn.Module | None = None
         if train_encoder and cfg.target == "ema":
             self.target_encoder = copy.deepcopy(model.encoder).requires_grad_(False)
@@ -60,15 +116,21 @@ class PredictionObjective(nn.Module):
         m = momentum_at(self.cfg.ema_momentum, self.cfg.ema_momentum_end, frac)
         ema_update(self.target_encoder, self.model.encoder, m)
 
+    def ema_target(self) -> nn.Module | None:
+        """The EMA target encoder (``target: ema`` with a trained encoder), else None."""
+        return self.target_encoder
+
+    def heads(self) -> dict[str, nn.Module]:
+        """The joint-mode linear state probe (``probe``), when ``state_probe_weight`` > 0."""
+        return {"probe": self.state_probe} if self.state_probe is not None else {}
+
     def encode(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (predictor inputs, targets), both layer-normed [B,T,P,D].
 
-        ``rgb`` is uint8 frames [B,T,H,W,3], or (frozen encoder only) float latents [B,T,P,D]
-        already encoded by the same frozen encoder (see latent_cache).
+        ``rgb`` is uint8 frames [B,T,H,W,3], or (``inputs="latents"``, frozen encoder only)
+        float latents [B,T,P,D] already encoded by the same frozen encoder (see latent_cache).
         """
-        if rgb.dtype != torch.uint8:
-            if self.train_encoder:
-                raise ValueError("cached latents can only be used with a frozen encoder")
+        if self.inputs == "latents":
             return rgb, rgb
         if self.training and self.train_encoder and self.cfg.clip_shift > 0:
             # one shift per clip, shared by its frames and (multi-view [B,T,V,H,W,3]) views
@@ -145,7 +207,7 @@ def augmented_pair(model: JepaWorldModel, rgb: torch.Tensor) -> tuple[torch.Tens
     return _ln(model.encoder(augment(x))), _ln(model.encoder(augment(x)))
 
 
-class SSLObjective(nn.Module):
+class SSLObjective(Objective):
     """VICReg (Bardes, Ponce & LeCun, ICLR 2022) between two augmented views Z, Z' of each
     frame's token latents: l = lambda s(Z, Z') + mu [v(Z) + v(Z')] / 2 + nu [c(Z) + c(Z')] / 2,
     with s the mean squared difference and v, c as in :func:`~jepa_wm.train.losses.vicreg_terms`
@@ -192,7 +254,7 @@ class SIGRegTerm(nn.Module):
         return torch.stack([sigreg(v, a, self.knots) for v in views]).mean()
 
 
-class SIGRegObjective(nn.Module):
+class SIGRegObjective(Objective):
     """LeJEPA (Balestriero & LeCun 2025, arXiv:2511.08544) on two augmented views per frame.
 
     L = (1 - lambda) * L_pred + lambda * SIGReg, with L_pred = (1/V) sum_v ||z_v - mean_v z_v||^2

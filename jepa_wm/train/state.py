@@ -1,5 +1,11 @@
 """Resumable training state without pickle: optimizer tensors in safetensors, the rest in JSON.
 
+:class:`TrainState` is everything ``--resume`` needs: where the run is (stage, step), the best
+validation score, the non-finite clips dropped so far, and the tensors of the optimizer and of
+the objective's parts outside the model. It is written and read here only
+(:meth:`TrainState.save`, :meth:`TrainState.load`); the model's weights are the run's
+checkpoint (``model.safetensors``).
+
 ``<run>/train_state.safetensors`` holds ``opt.<i>.<name>`` (per-parameter optimizer state),
 ``ema.<name>`` (EMA target encoder), ``probe.<name>`` (joint-mode state probe) and
 ``maskpred.<name>`` (the masked-prediction predictor);
@@ -11,11 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from jepa_wm.errors import CheckpointError
 
@@ -89,3 +98,83 @@ def load_train_state(out_dir: Path) -> tuple[dict[str, torch.Tensor], dict[str, 
     if hashlib.sha256(blob).hexdigest() != doc.get("sha256"):
         raise CheckpointError(f"{st}: SHA-256 does not match {STATE_JSON} (tampered or truncated)")
     return load(blob), doc
+
+
+_NO_OPTIMIZER: dict[str, Any] = {"param_groups": [], "scalars": {}}
+
+
+@dataclass
+class TrainState:
+    """The resumable state of a run (one per process; rank 0 saves it).
+
+    stage: index into the run's stages; step: steps done within that stage; best_val: the best
+    validation loss of the stage (inf: none yet); nonfinite_dropped: clips dropped for NaN/inf
+    state or action so far; tensors: the optimizer's per-parameter state (``opt.<i>.<name>``)
+    and the objective's resumable parts (``<prefix>.<name>``, e.g. ``ema.``, ``probe.``,
+    ``maskpred.``), all on CPU; optimizer: the optimizer's param groups and scalar state.
+    A fresh run and a new stage have no tensors (nothing to restore).
+    """
+
+    stage: int = 0
+    step: int = 0
+    best_val: float = math.inf
+    nonfinite_dropped: int = 0
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    optimizer: dict[str, Any] = field(default_factory=lambda: dict(_NO_OPTIMIZER), repr=False)
+
+    def next_stage(self) -> None:
+        """Move to the start of the next stage: nothing of the last one is restored there."""
+        self.stage, self.step, self.best_val = self.stage + 1, 0, math.inf
+        self.tensors, self.optimizer = {}, dict(_NO_OPTIMIZER)
+
+    def capture(self, opt: torch.optim.Optimizer, parts: dict[str, nn.Module]) -> None:
+        """Take the tensors of ``opt`` and of ``parts`` (by key prefix) as they are now."""
+        self.tensors, self.optimizer = optimizer_tensors(opt)
+        for prefix, module in parts.items():
+            self.tensors.update(
+                {
+                    f"{prefix}.{k}": v.detach().cpu().contiguous()
+                    for k, v in module.state_dict().items()
+                }
+            )
+
+    def restore(self, opt: torch.optim.Optimizer, parts: dict[str, nn.Module]) -> None:
+        """Load the captured state into ``opt`` and ``parts``; no-op when none was captured
+        (a fresh run or a new stage).
+
+        Raises CheckpointError when the optimizer's parameter layout differs."""
+        if not self.optimizer["param_groups"]:
+            return
+        restore_optimizer(opt, self.tensors, self.optimizer)
+        for prefix, module in parts.items():
+            n = len(prefix) + 1
+            part = {k[n:]: v for k, v in self.tensors.items() if k.startswith(prefix + ".")}
+            if part:
+                module.load_state_dict(part)
+
+    def save(self, out_dir: Path) -> None:
+        """Atomically write ``<out_dir>/train_state.{safetensors,json}``."""
+        info = {
+            "stage": self.stage,
+            "step": self.step,
+            "best_val": None if math.isinf(self.best_val) else self.best_val,
+            "nonfinite_dropped": self.nonfinite_dropped,
+            "optimizer": self.optimizer,
+        }
+        save_train_state(out_dir, self.tensors, info)
+
+    @classmethod
+    def load(cls, out_dir: Path) -> TrainState:
+        """The state saved in ``out_dir``; CheckpointError when absent, tampered or of
+        another version."""
+        tensors, doc = load_train_state(out_dir)
+        tensors.pop("_empty", None)  # the placeholder of a state without tensors
+        best = math.inf if doc.get("best_val") is None else float(doc["best_val"])
+        return cls(
+            stage=int(doc["stage"]),
+            step=int(doc["step"]),
+            best_val=best,
+            nonfinite_dropped=int(doc.get("nonfinite_dropped", 0)),
+            tensors=tensors,
+            optimizer=doc.get("optimizer", dict(_NO_OPTIMIZER)),
+        )

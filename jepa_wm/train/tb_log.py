@@ -14,19 +14,24 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from jepa_wm.errors import ConfigError
 
+if TYPE_CHECKING:
+    from jepa_wm.models.world_model import JepaWorldModel
+
 ERROR_SCALE = 1.0  # L1 on layer-normed latents: ~1.1 is the error of unrelated latents
 IMAGES = 4
 
 
 @torch.no_grad()
-def latent_error_images(model: Any, batch: dict[str, torch.Tensor], n: int = IMAGES) -> np.ndarray:
+def latent_error_images(
+    model: JepaWorldModel, batch: dict[str, torch.Tensor], n: int = IMAGES
+) -> np.ndarray:
     """uint8 [n', H, 3W, 3]: [true frame c | model 1-step error | copy-last-frame error].
 
     batch: "rgb" uint8 [B,T,H,W,3], "state" [B,T,S], "action" [B,T,A] with T > C (the model's
@@ -84,7 +89,9 @@ class TensorBoardLog:
                 self.writer.add_scalar(f"{stage}/{key}", value, rec["step"])
         self.writer.flush()
 
-    def images(self, model: Any, batch: dict[str, torch.Tensor], stage: str, step: int) -> None:
+    def images(
+        self, model: JepaWorldModel, batch: dict[str, torch.Tensor], stage: str, step: int
+    ) -> None:
         """Latent-error images of the first clips of ``batch`` (skipped without frames)."""
         if "rgb" not in batch or batch["rgb"].shape[1] <= int(model.context_len):
             return

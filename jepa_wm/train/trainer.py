@@ -5,11 +5,16 @@ Run directory layout::
     <run>/model.safetensors, model.json     latest weights (load_world_model(<run>))
     <run>/best/model.*                      best validation checkpoint
     <run>/config.yaml                       the resolved TrainConfig
-    <run>/train_state.*                     optimizer/EMA/step for --resume (no pickle)
+    <run>/train_state.*                     optimizer/EMA/step for --resume (no pickle):
+                                            a TrainState (jepa_wm/train/state.py)
     <run>/log.jsonl                         one JSON object per log/validation event
 
 Under ``torchrun`` every process trains on its own random clips; gradients are averaged by
 DistributedDataParallel (gloo on CPU, nccl on CUDA); rank 0 alone writes files.
+
+Each :class:`Stage` says what it trains on (frames, or latents cached from the frozen encoder);
+its objective is an :class:`~jepa_wm.train.objectives.Objective`, and batches reach it as a
+typed :class:`~jepa_wm.train.data.Batch`.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ import dataclasses
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch.utils.data import DataLoader, RandomSampler, Subset
@@ -32,35 +37,44 @@ from jepa_wm.models.config import ModelConfig
 from jepa_wm.models.world_model import JepaWorldModel
 from jepa_wm.train import distributed as dist_util
 from jepa_wm.train.config import TrainConfig
-from jepa_wm.train.data import TrainData, drop_nonfinite, prepare_data
-from jepa_wm.train.evaluate import FRAME_KEYS, frames_of, validation_losses
+from jepa_wm.train.data import Batch, Inputs, TrainData, drop_nonfinite, prepare_data
+from jepa_wm.train.evaluate import validation_losses
 from jepa_wm.train.losses import rankme
 from jepa_wm.train.masked import MaskedObjective
-from jepa_wm.train.objectives import PredictionObjective, SIGRegObjective, SSLObjective
-from jepa_wm.train.state import (
-    load_train_state,
-    optimizer_tensors,
-    restore_optimizer,
-    save_train_state,
+from jepa_wm.train.objectives import (
+    Objective,
+    PredictionObjective,
+    SIGRegObjective,
+    SSLObjective,
 )
+from jepa_wm.train.state import TrainState
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from jepa_wm.train.tb_log import TensorBoardLog
 
 
-@dataclass
-class RunState:
-    """Mutable bookkeeping of a run (persisted in train_state.json)."""
+@dataclass(frozen=True)
+class Stage:
+    """One training stage: its name (pretrain, predictor or joint), its steps, and what it
+    trains on (frames, or with ``cache_latents`` the frozen encoder's cached latents)."""
 
-    stage: int = 0
-    step: int = 0  # step within the stage
-    best_val: float = math.inf
-    nonfinite_dropped: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)
+    name: str
+    steps: int
+    inputs: Inputs = "frames"
 
 
-def stages(cfg: TrainConfig) -> list[tuple[str, int]]:
-    """(name, steps) of each training stage."""
+def stages(cfg: TrainConfig) -> list[Stage]:
+    """The stages of a run, in order."""
     if cfg.mode == "two_stage":
-        return [("pretrain", cfg.pretrain_steps), ("predictor", cfg.steps)]
-    return [("joint", cfg.steps)]
+        predictor_inputs: Inputs = "latents" if cfg.cache_latents else "frames"
+        return [
+            Stage("pretrain", cfg.pretrain_steps),
+            Stage("predictor", cfg.steps, predictor_inputs),
+        ]
+    return [Stage("joint", cfg.steps)]
 
 
 def lr_at(cfg: TrainConfig, step: int, total: int, time_frac: float = 0.0) -> float:
@@ -95,24 +109,19 @@ def _loaders(cfg: TrainConfig, data: TrainData, rank: int) -> tuple[DataLoader, 
 _PRETRAIN = {"vicreg": SSLObjective, "sigreg": SIGRegObjective, "masked": MaskedObjective}
 
 
-def _build_objective(model: JepaWorldModel, cfg: TrainConfig, stage: str) -> torch.nn.Module:
+def _build_objective(
+    model: JepaWorldModel, cfg: TrainConfig, stage: str, inputs: Inputs = "frames"
+) -> Objective:
+    """The objective of stage ``stage`` (pretrain, predictor, joint) on ``inputs``."""
     if stage == "pretrain":
         return _PRETRAIN[cfg.objective](model, cfg)
-    return PredictionObjective(model, cfg, train_encoder=(stage == "joint"))
+    return PredictionObjective(model, cfg, train_encoder=(stage == "joint"), inputs=inputs)
 
 
-def _heads(objective: torch.nn.Module) -> dict[str, torch.nn.Module]:
-    """Trained modules of the objective outside the model, by train-state key prefix: the
-    joint-mode state probe (``probe``) and the masked-prediction predictor (``maskpred``)."""
-    parts = {
-        "probe": getattr(objective, "state_probe", None),
-        "maskpred": getattr(objective, "mask_predictor", None),
-    }
-    return {prefix: m for prefix, m in parts.items() if m is not None}
-
-
-def _optimizer(objective: torch.nn.Module, cfg: TrainConfig, stage: str) -> torch.optim.Optimizer:
-    model: JepaWorldModel = objective.model
+def _optimizer(objective: Objective, cfg: TrainConfig, stage: str) -> torch.optim.Optimizer:
+    """AdamW over what stage ``stage`` trains: encoder and/or predictor, and the objective's
+    heads (each group with its ``lr_scale``)."""
+    model = objective.model
     groups = []
     if stage in ("pretrain", "joint"):
         groups.append(
@@ -120,7 +129,7 @@ def _optimizer(objective: torch.nn.Module, cfg: TrainConfig, stage: str) -> torc
         )
     if stage in ("predictor", "joint"):
         groups.append({"params": list(model.predictor.parameters()), "lr_scale": 1.0})
-    for head in _heads(objective).values():
+    for head in objective.heads().values():
         groups.append({"params": list(head.parameters()), "lr_scale": 1.0})
     return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
@@ -159,11 +168,10 @@ def _init_model(cfg: TrainConfig, data: TrainData, out: Path, resume: bool) -> J
     return model
 
 
-def _resumable_parts(objective: torch.nn.Module) -> dict[str, torch.nn.Module]:
-    """Parts of the objective outside the model that a resume needs, by train-state key
-    prefix: the EMA target encoder (``ema``) and the trained heads (:func:`_heads`)."""
-    ema = getattr(objective, "target_encoder", None)
-    return {**({"ema": ema} if ema is not None else {}), **_heads(objective)}
+def _resumable_parts(objective: Objective) -> dict[str, torch.nn.Module]:
+    """Parts of the objective outside the model that a resume needs, by train-state key prefix
+    (:meth:`~jepa_wm.train.objectives.Objective.resume_parts`)."""
+    return objective.resume_parts()
 
 
 def _with_context(cfg: ModelConfig, context_len: int) -> ModelConfig:
@@ -206,12 +214,7 @@ def train(
         data = prepare_data(
             data_paths, cfg.clip_len, cfg.frame_skip, cfg.val_fraction, cfg.seed, views
         )
-        state, saved = RunState(), None
-        if resume:
-            tensors, doc = load_train_state(out)
-            best = math.inf if doc.get("best_val") is None else doc["best_val"]
-            state = RunState(doc["stage"], doc["step"], best, doc.get("nonfinite_dropped", 0))
-            saved = (tensors, doc)
+        state = TrainState.load(out) if resume else TrainState()
         model = _init_model(cfg, data, out, resume).to(device)
         loop = _Loop(cfg, data, model, out, rank, world, device, progress)
         if tensorboard is not None and rank == 0:
@@ -219,7 +222,7 @@ def train(
 
             loop.tb = TensorBoardLog(tensorboard)
         try:
-            summary = loop.run(state, saved)
+            summary = loop.run(state)
         finally:
             if loop.tb is not None:
                 loop.tb.close()
@@ -232,34 +235,43 @@ def train(
 class _Loop:
     """Runs the stages of one training run (one instance per process)."""
 
-    def __init__(self, cfg, data, model, out, rank, world, device, progress) -> None:
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        data: TrainData,
+        model: JepaWorldModel,
+        out: Path,
+        rank: int,
+        world: int,
+        device: torch.device | str,
+        progress: bool,
+    ) -> None:
         self.cfg, self.data, self.model, self.out = cfg, data, model, out
         self.rank, self.world, self.device = rank, world, torch.device(device)
         self.progress = progress and rank == 0
         self.train_loader, self.val_loader = _loaders(cfg, data, rank)
         self.plan = stages(cfg)
-        self.total = sum(n for _, n in self.plan)
+        self.total = sum(st.steps for st in self.plan)
         self.steps_done = 0
-        self.tb: Any = None  # a TensorBoardLog on rank 0 with --tensorboard
+        self.tb: TensorBoardLog | None = None  # on rank 0 with --tensorboard
 
     def _log(self, record: dict[str, Any]) -> None:
         _log(self.out, self.rank, record)
         if self.tb is not None:
             self.tb.record(record)
 
-    def run(self, state: RunState, saved: tuple | None) -> dict[str, Any]:
+    def run(self, state: TrainState) -> dict[str, Any]:
+        """Run the stages from ``state`` (a fresh TrainState, or a loaded one to resume)."""
         from tqdm import tqdm
 
         t0 = time.time()
-        done = sum(n for _, n in self.plan[: state.stage]) + state.step
+        done = sum(st.steps for st in self.plan[: state.stage]) + state.step
         bar = tqdm(total=self.total, initial=done, disable=not self.progress, desc="train")
         last_val: dict[str, float] = {}
         for si in range(state.stage, len(self.plan)):
-            name, n_steps = self.plan[si]
             if si > state.stage:
-                state.stage, state.step, saved = si, 0, None
-                state.best_val = math.inf
-            last_val = self._run_stage(name, n_steps, state, saved, bar) or last_val
+                state.next_stage()
+            last_val = self._run_stage(self.plan[si], state, bar) or last_val
         bar.close()
         return {
             "steps": self.total,
@@ -274,23 +286,14 @@ class _Loop:
             },
         }
 
-    def _run_stage(self, name, n_steps, state, saved, bar) -> dict[str, float]:
+    def _run_stage(self, stage: Stage, state: TrainState, bar: tqdm) -> dict[str, float]:
         cfg = self.cfg
-        objective = _build_objective(self.model, cfg, name).to(self.device)
+        name, n_steps = stage.name, stage.steps
+        objective = _build_objective(self.model, cfg, name, stage.inputs).to(self.device)
         opt = _optimizer(objective, cfg, name)
-        if saved is not None:
-            tensors, doc = saved
-            restore_optimizer(opt, tensors, doc["optimizer"])
-            for prefix, module in _resumable_parts(objective).items():
-                part = {
-                    k[len(prefix) + 1 :]: v
-                    for k, v in tensors.items()
-                    if k.startswith(prefix + ".")
-                }
-                if part:
-                    module.load_state_dict(part)
+        state.restore(opt, objective.resume_parts())
         wrapped = dist_util.wrap(objective, self.device)
-        if name == "predictor" and cfg.cache_latents:
+        if stage.inputs == "latents":
             self._use_cached_latents()
         batches = iter(self.train_loader)
         val: dict[str, float] = {}
@@ -308,7 +311,8 @@ class _Loop:
                 g["lr"] = step_lr * g.get("lr_scale", 1.0)
             # Position in the stage after this step, for the EMA momentum schedule.
             frac = max((state.step + 1) / n_steps, time_frac)
-            out, n = self._step(wrapped, objective, opt, next(batches), state, frac)
+            batch = Batch.collate(next(batches), self.device)
+            out, n = self._step(wrapped, objective, opt, batch, state, frac)
             clips += n * self.world
             state.step += 1
             self.steps_done += 1
@@ -330,7 +334,7 @@ class _Loop:
                 self._log(rec)
                 bar.set_postfix(loss=f"{rec['loss']:.4f}")
                 tick, clips = time.time(), 0
-            if state.step == n_steps and hasattr(objective, "finish_stage"):
+            if state.step == n_steps:
                 objective.finish_stage()  # e.g. the masked objective keeps its EMA target
             if state.step % cfg.val_every == 0 or state.step == n_steps:
                 val = self._validate(objective, name, state)
@@ -351,18 +355,24 @@ class _Loop:
         self._log({"event": "cached_latents", "frames": frames, "seconds": time.time() - t0})
 
     def _step(
-        self, wrapped, objective, opt, raw, state, frac: float
+        self,
+        wrapped: torch.nn.Module,
+        objective: Objective,
+        opt: torch.optim.Optimizer,
+        batch: Batch,
+        state: TrainState,
+        frac: float,
     ) -> tuple[dict[str, torch.Tensor], int]:
-        batch = {
-            k: v.to(self.device) for k, v in raw.items() if k in (*FRAME_KEYS, "state", "action")
-        }
-        batch, dropped = drop_nonfinite(batch)
+        """One optimizer step on ``batch``; -> (detached losses, clips used)."""
+        if batch.inputs != objective.inputs:
+            raise ValueError(f"the {objective.inputs} objective got a batch of {batch.inputs}")
+        batch, dropped = batch.drop_nonfinite()
         state.nonfinite_dropped += dropped
-        n = len(batch["state"])
+        n = len(batch)
         # Every rank must run backward (DDP all-reduces inside it): skip only when all are empty.
         if dist_util.any_rank(n == 0, self.device):
             return {"loss": torch.tensor(float("nan")), "latents": torch.zeros(1, 1)}, 0
-        out = wrapped(frames_of(batch), batch["state"], batch["action"])
+        out = wrapped(batch.x, batch.state, batch.action)
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         if self.cfg.grad_clip > 0:
@@ -370,11 +380,10 @@ class _Loop:
                 [p for g in opt.param_groups for p in g["params"]], self.cfg.grad_clip
             )
         opt.step()
-        if hasattr(objective, "update_target"):
-            objective.update_target(frac)
+        objective.update_target(frac)
         return {k: v.detach() for k, v in out.items()}, n
 
-    def _validate(self, objective, name, state) -> dict[str, float]:
+    def _validate(self, objective: Objective, name: str, state: TrainState) -> dict[str, float]:
         val = validation_losses(objective, self.val_loader, self.device)
         if self.rank == 0 and val:
             self._log({"stage": name, "step": state.step, **val})
@@ -388,8 +397,8 @@ class _Loop:
                 save_checkpoint(self.model, self.out / "best", meta=self._meta(state, val))
         return val
 
-    def _meta(self, state: RunState, val: dict | None = None) -> dict[str, Any]:
-        name = self.plan[state.stage][0]
+    def _meta(self, state: TrainState, val: dict | None = None) -> dict[str, Any]:
+        name = self.plan[state.stage].name
         return {
             "stage": name,
             "step": state.step,
@@ -401,29 +410,14 @@ class _Loop:
             "val": val or {},
         }
 
-    def _checkpoint(self, state: RunState, opt, objective) -> None:
+    def _checkpoint(
+        self, state: TrainState, opt: torch.optim.Optimizer, objective: Objective
+    ) -> None:
         if self.rank != 0:
             return
         save_checkpoint(self.model, self.out, meta=self._meta(state))
-        tensors, opt_meta = (
-            optimizer_tensors(opt) if opt is not None else ({}, {"param_groups": [], "scalars": {}})
-        )
-        for prefix, module in _resumable_parts(objective).items():
-            tensors.update(
-                {
-                    f"{prefix}.{k}": v.detach().cpu().contiguous()
-                    for k, v in module.state_dict().items()
-                }
-            )
-        best = None if math.isinf(state.best_val) else state.best_val
-        info = {
-            "stage": state.stage,
-            "step": state.step,
-            "best_val": best,
-            "nonfinite_dropped": state.nonfinite_dropped,
-            "optimizer": opt_meta,
-        }
-        save_train_state(self.out, tensors, info)
+        state.capture(opt, objective.resume_parts())
+        state.save(self.out)
 
 
 def _count(module: torch.nn.Module) -> int:

@@ -23,7 +23,7 @@ def _model() -> JepaWorldModel:
     return m
 
 
-def _ctx(m: JepaWorldModel, frames: int, seed: int):  # noqa: ANN202 - a world_model.Context
+def _ctx(m: JepaWorldModel, frames: int, seed: int):  # -> a world_model.Context
     g = torch.Generator().manual_seed(seed)
     lat = torch.nn.functional.layer_norm(
         torch.randn(1, frames, m.num_tokens, m.latent_dim, generator=g), (m.latent_dim,)

@@ -60,7 +60,7 @@ def test_views_are_validated_and_shapes_are_named() -> None:
     assert single.views == ("rgb",) and single.view_embed is None  # old checkpoints unchanged
 
 
-def test_multi_view_checkpoint_round_trips(tmp_path) -> None:  # noqa: ANN001
+def test_multi_view_checkpoint_round_trips(tmp_path) -> None:
     model = _model()
     save_checkpoint(model, tmp_path / "ck")
     loaded = load_world_model(tmp_path / "ck")

@@ -46,7 +46,7 @@ class NavProbe(Node):
         for topic, (typ, qos) in TOPICS.items():
             self.create_subscription(typ, topic, lambda m, t=topic: self.on_msg(t, m), qos)
 
-    def on_msg(self, topic: str, msg) -> None:  # noqa: ANN001
+    def on_msg(self, topic: str, msg) -> None:
         self.seen[topic] += 1
         if topic == "/odom":
             p = msg.pose.pose
@@ -62,7 +62,7 @@ class NavProbe(Node):
                 max(self.max_cmd[1], abs(msg.angular.z)),
             ]
 
-    def spin_for(self, seconds: float, until=lambda: False) -> bool:  # noqa: ANN001
+    def spin_for(self, seconds: float, until=lambda: False) -> bool:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             rclpy.spin_once(self, timeout_sec=0.05)

@@ -29,6 +29,7 @@ TOPICS = {
     "/joint_states": (JointState, 10),
     "/ee_state": (JointState, 10),
     "/planner/action": (JointState, 10),
+    "/planner/energy": (JointState, 10),  # the plan reports task_node's sequencer counts
     "/arm_controller/joint_trajectory": (JointTrajectory, 10),
     "/gripper_controller/command": (Float64, 10),
     "/goal/image": (
@@ -71,7 +72,7 @@ class Probe(Node):
             self.create_subscription(typ, topic, lambda m, t=topic: self.on_msg(t, m), qos)
         self.action_pub = self.create_publisher(JointState, "/planner/action", 10)
 
-    def on_msg(self, topic: str, msg) -> None:  # noqa: ANN001
+    def on_msg(self, topic: str, msg) -> None:
         self.seen[topic] += 1
         self.last[topic] = msg
         now = time.monotonic()
@@ -101,7 +102,7 @@ class Probe(Node):
                 return
             prev = q
 
-    def spin_for(self, seconds: float, until=lambda: False) -> bool:  # noqa: ANN001
+    def spin_for(self, seconds: float, until=lambda: False) -> bool:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             rclpy.spin_once(self, timeout_sec=0.05)

@@ -104,7 +104,7 @@ def pipeline(request: pytest.FixtureRequest, tmp_path: Path, ros_env: dict[str, 
         launch.wait(timeout=30)
 
 
-def importlib_util_find(name: str):  # noqa: ANN201
+def importlib_util_find(name: str):
     import importlib.util
 
     return importlib.util.find_spec(name)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("sensor_msgs.msg")
-from jepa_wm_ros.conversions import ImageRefusals  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
+from jepa_wm_ros.conversions import ImageRefusals
+from sensor_msgs.msg import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 PKG_SRC = ROOT / "ros_ws/src/jepa_wm_ros"

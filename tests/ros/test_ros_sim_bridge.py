@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ros_ws/src/jepa_wm_ros"))
 
-from hardware.adapters import ArmAdapter  # noqa: E402
-from hardware.limits import load_robot  # noqa: E402
+from hardware.adapters import ArmAdapter
+from hardware.limits import load_robot
 
 sim_registry = pytest.importorskip("sim.registry")
 

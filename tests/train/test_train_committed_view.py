@@ -56,3 +56,14 @@ def test_latent_clips_hold_committed_rows_only(killed_store) -> None:
     np.testing.assert_array_equal(latents.actions[0][10:], episodes[2]["action"])
     item = latents[len(latents) - 1]
     np.testing.assert_array_equal(item["state"].numpy(), episodes[2]["state"][3:5])
+
+
+def test_store_reads_in_chunks_stop_at_the_committed_end(killed_store) -> None:
+    path, episodes = killed_store
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        st = TrajectoryStore.open(path)
+    np.testing.assert_array_equal(st.read("rgb", 10, 15), episodes[2]["rgb"])
+    assert st.read("state", 15, 15).shape == (0, 3)
+    with pytest.raises(IndexError, match="15 committed steps"):
+        st.read("rgb", 10, 16)  # the killed writer's rows are there, but not committed

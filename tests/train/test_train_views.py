@@ -26,7 +26,7 @@ def two_view_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def _cfg(fast_cfg: Path, **over):  # noqa: ANN003, ANN202
+def _cfg(fast_cfg: Path, **over):
     base = load_train_config(fast_cfg)
     return load_train_config(fast_cfg, {"model": {**base.model, **VIEWS}, **over})
 

@@ -102,7 +102,7 @@ def run_node(factory: Callable[[], Node], args: list[str] | None = None) -> int:
     return 0
 
 
-def param(node: Node, name: str, default):  # noqa: ANN001, ANN201 - mirrors declare_parameter
+def param(node: Node, name: str, default):  # untyped: mirrors declare_parameter
     """Declare ``name`` with ``default`` and return its value.
 
     Dynamically typed, because launch files pass ``5`` where a float is meant (and ``-p x:=5``

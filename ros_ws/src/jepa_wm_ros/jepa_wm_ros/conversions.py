@@ -56,6 +56,27 @@ def vector_msg(names: tuple[str, ...] | list[str], values: np.ndarray, stamp: Ti
     return msg
 
 
+# One plan's report from the planner node to the task node's subgoal sequencer
+# (planners.subgoals): a JointState named ("energy",) on PLAN_TOPIC, frame_id = the goal id the
+# plan aimed at (the /goal/image frame_id), stamped with the camera frame it planned from.
+PLAN_TOPIC = "/planner/energy"
+PLAN_FIELDS = ("energy",)
+
+
+def plan_msg(goal_id: str, energy: float, stamp: Time) -> JointState:
+    """The report of one plan toward ``goal_id`` from a frame whose energy to it was ``energy``."""
+    msg = vector_msg(PLAN_FIELDS, np.array([energy], dtype=np.float64), stamp)
+    msg.header.frame_id = goal_id
+    return msg
+
+
+def read_plan(msg: JointState) -> tuple[str, float]:
+    """(goal id, energy) of a ``plan_msg``; ValueError for a JointState of another layout."""
+    if tuple(msg.name) != PLAN_FIELDS or len(msg.position) != len(PLAN_FIELDS):
+        raise ValueError(f"a plan report is named {PLAN_FIELDS}, got {tuple(msg.name)}")
+    return msg.header.frame_id, float(msg.position[0])
+
+
 def refusal_reason(error: str) -> str:
     """The kind of an image refusal: its message with the numbers blanked.
 

@@ -28,8 +28,10 @@ Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra
            the other views' frames of the same stamp (the nearest within ``pair_tolerance_s``,
            waited for up to that long), and nothing is planned without all of them.
 Publishes  /planner/action (JointState named after the action, stamped with the camera frame's
-           stamp), /diagnostics (plan and step ms, energy, goal id, step, iterations, frames
-           dropped while planning / too old for the deadline).
+           stamp), /planner/energy (JointState ("energy",), frame_id the goal id: one per plan,
+           what the task node's subgoal sequencer counts; conversions.plan_msg), /diagnostics
+           (plan and step ms, energy, goal id, step, iterations, frames dropped while planning /
+           too old for the deadline; for people and probes).
 No action is ever guessed: nothing is published until camera, state and goal are all present and
 camera and state are younger than ``stale_s`` (hardware.adapters.Watchdog).
 """
@@ -42,6 +44,7 @@ from collections import deque
 from functools import partial
 
 import numpy as np
+from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import Image, JointState
@@ -51,7 +54,7 @@ from hardware.adapters import Watchdog
 from hardware.interfaces import Observation
 from hardware.limits import load_robot
 from jepa_wm_ros.common import LATCHED_QOS, SENSOR_QOS, param, run_node
-from jepa_wm_ros.conversions import ImageRefusals, stamp_sec, vector_msg
+from jepa_wm_ros.conversions import PLAN_TOPIC, ImageRefusals, plan_msg, stamp_sec, vector_msg
 
 FRESH_INPUTS = ("camera", "state")  # must be younger than stale_s; the goal is latched
 
@@ -92,6 +95,7 @@ class PlannerNode(LifecycleNode):
         self.action_names: tuple[str, ...] = ()  # the robot description's (configure)
         self.action_pub = None  # publishers and subscriptions exist from configure to cleanup
         self.diag_pub = None
+        self.plan_pub = None
         self.io_subs: list = []
         if bool(param(self, "autostart", True)):  # no lifecycle manager here: go to active
             self.trigger_configure()
@@ -137,6 +141,8 @@ class PlannerNode(LifecycleNode):
         including each extra view's camera and goal topics."""
         self.action_pub = self.create_lifecycle_publisher(JointState, "/planner/action", 10)
         self.diag_pub = self.create_lifecycle_publisher(DiagnosticArray, "/diagnostics", 10)
+        # one report per plan: what task_node's subgoal sequencer counts
+        self.plan_pub = self.create_lifecycle_publisher(JointState, PLAN_TOPIC, 10)
         subs = [
             (Image, "/camera/image_raw", self.on_image, SENSOR_QOS),
             (JointState, "/ee_state", self.on_state, 10),
@@ -161,10 +167,10 @@ class PlannerNode(LifecycleNode):
         for sub in self.io_subs:
             self.destroy_subscription(sub)
         self.io_subs = []
-        for pub in (self.action_pub, self.diag_pub):
+        for pub in (self.action_pub, self.diag_pub, self.plan_pub):
             if pub is not None:
                 self.destroy_lifecycle_publisher(pub)
-        self.action_pub = self.diag_pub = None
+        self.action_pub = self.diag_pub = self.plan_pub = None
         self.policy = None
         self.state = self.goal = None
         self.watchdog = Watchdog(FRESH_INPUTS, self.stale_s)
@@ -333,7 +339,7 @@ class PlannerNode(LifecycleNode):
         ms = getattr(self.policy.planner.config, "deadline_ms", None)
         return None if ms is None else float(ms) / 1e3
 
-    def step(self, arrival: float, rgb: np.ndarray, stamp) -> None:  # noqa: ANN001 - Time
+    def step(self, arrival: float, rgb: np.ndarray, stamp: Time) -> None:
         """Plan on frame ``rgb`` (received at perf_counter ``arrival``) and publish the action."""
         start = time.perf_counter()
         if self.log_waiting():
@@ -365,13 +371,14 @@ class PlannerNode(LifecycleNode):
             info = dict(self.policy.last_info)
         info["wait_ms"] = (start - arrival) * 1e3  # frame arrival -> planning thread on it
         self.action_pub.publish(vector_msg(self.action_names, action, stamp))
+        self.plan_pub.publish(plan_msg(self.goal_id, float(info.get("energy", 0.0)), stamp))
         if self.steps > 0:  # the first step also encodes the goal and warms up
             per = info["step_ms"] / 1e3 / max(1, int(info.get("iterations_done", 1)))
             self.iteration_s = per if self.iteration_s == 0 else 0.5 * (self.iteration_s + per)
         self.steps += 1
         self.publish_diagnostics(stamp, info)
 
-    def publish_diagnostics(self, stamp, info: dict) -> None:  # noqa: ANN001 - Time
+    def publish_diagnostics(self, stamp: Time, info: dict) -> None:
         info = {k: (v.item() if hasattr(v, "item") else v) for k, v in info.items()}
         values = {
             "plan_ms": info.get("plan_ms", info.get("step_ms", 0.0)),

@@ -44,7 +44,7 @@ DEFAULT_TOPICS = [
 ]
 
 
-def _msg_class(msgtype: str):  # noqa: ANN202 - a generated rosidl class
+def _msg_class(msgtype: str):  # -> a generated rosidl class
     pkg, kind, name = msgtype.split("/")
     return getattr(importlib.import_module(f"{pkg}.{kind}"), name)
 

@@ -29,7 +29,7 @@ def camera_matrix(info: dict) -> np.ndarray:
 class ArmSimBridge:
     """Joint targets + gripper opening -> one env control step."""
 
-    def __init__(self, env, desc: RobotDescription) -> None:  # noqa: ANN001 - any sim arm env
+    def __init__(self, env, desc: RobotDescription) -> None:  # env: any sim arm env
         self.env = env
         self.desc = desc
         self.kin = Kinematics(desc)

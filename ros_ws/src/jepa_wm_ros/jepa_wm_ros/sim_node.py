@@ -276,7 +276,7 @@ class SimNode(Node):
         super().destroy_node()
 
 
-def odometry_msg(state: np.ndarray, stamp) -> Odometry:  # noqa: ANN001 - builtin_interfaces/Time
+def odometry_msg(state: np.ndarray, stamp) -> Odometry:  # stamp: builtin_interfaces/Time
     """Odometry of a planar base from its state [x, y, yaw] (3,)."""
     odom = Odometry()
     odom.header.stamp, odom.header.frame_id, odom.child_frame_id = stamp, "odom", "base_link"

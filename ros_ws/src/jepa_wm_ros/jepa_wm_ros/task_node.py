@@ -3,14 +3,17 @@
 Sim mode: resets the sim (``reset_service``), renders the same seed's ``env.subgoals()`` in its
 own env (scenes are deterministic per seed, so no privileged topic is needed) and asks the
 ground-truth ``success_service``. Files mode (a real robot): ``subgoal_files`` images, no success
-oracle. A subgoal is done when the planner's energy to it (from /diagnostics, matched by goal id)
-falls below ``energy_threshold``, after ``steps_per_subgoal`` plans toward it (0 = no step
-budget), or after ``subgoal_timeout_s``; the last one runs until success, timeout or
-``max_steps`` plans in the episode (0 = none). The step budgets are `jepa-wm eval`'s schedule
-(there: 80 // 4 = 20 plans per grasp subgoal, 80 in all), counted in plans so a slow CPU does
-not shorten a subgoal the way a wall-clock timeout does. Goal-set mode (``goal_set``: a folder written by goal_capture_node, in sim or files
-mode): the captured goals replace the rendered or file subgoals, view ``goal_view`` (default the
-first), with their captured proprio state. Publishes /goal/image (latched), /goal/state
+oracle. When a subgoal is done is ``planners.subgoals.SubgoalSequencer``'s call, the same class
+`jepa-wm eval` walks its subgoals with: each plan the planner node reports on /planner/energy
+(a typed JointState, matched to the published subgoal by goal id) is one step; a subgoal ends when
+that energy is at or below ``energy_threshold`` (0 = off), after ``steps_per_subgoal`` plans
+toward it (0 = no step budget), or after ``subgoal_timeout_s``; the last one runs until success,
+timeout or ``max_steps`` plans in the episode (0 = none). The step budgets are `jepa-wm eval`'s
+schedule (there: 80 // 4 = 20 plans per grasp subgoal, 80 in all), counted in plans so a slow CPU
+does not shorten a subgoal the way a wall-clock timeout does. Goal-set mode (``goal_set``: a
+folder written by goal_capture_node, in sim or files mode): the captured goals replace the
+rendered or file subgoals, view ``goal_view`` (default the first), with their captured proprio
+state. Publishes /goal/image (latched), /goal/state
 (JointState, latched: the subgoal's proprio state in sim mode, where the planner may add a state
 term to its cost; none in files mode), in sim mode with ``views`` naming a second camera
 (``camera,wrist``) that view of each subgoal on /goal/<view>_image (latched, published before
@@ -21,17 +24,16 @@ prints ``TASK_RESULT {json}`` per episode and exits after ``episodes`` (when ``e
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Int32, String
 from std_srvs.srv import Trigger
 
 from jepa_wm_ros.common import LATCHED_QOS, param, parse_views, run_node
-from jepa_wm_ros.conversions import rgb_to_msg
+from jepa_wm_ros.conversions import PLAN_TOPIC, read_plan, rgb_to_msg
+from planners.subgoals import SubgoalBudget, SubgoalSequencer
 
 
 class TaskNode(Node):
@@ -44,11 +46,13 @@ class TaskNode(Node):
         self.goal_set = str(param(self, "goal_set", ""))
         self.goal_view = str(param(self, "goal_view", ""))
         self.episodes = int(param(self, "episodes", 1))
-        self.threshold = float(param(self, "energy_threshold", 0.0))
-        self.timeout = float(param(self, "subgoal_timeout_s", 20.0))
-        self.steps_per_subgoal = int(param(self, "steps_per_subgoal", 0))
-        self.max_steps = int(param(self, "max_steps", 0))
-        self.plans, self.episode_plans = 0, 0  # plans toward this subgoal / in this episode
+        self.budget = SubgoalBudget(  # 0 = off, as the launch arguments say
+            switch_energy=float(param(self, "energy_threshold", 0.0)) or None,
+            steps_per_subgoal=int(param(self, "steps_per_subgoal", 0)) or None,
+            max_steps=int(param(self, "max_steps", 0)) or None,
+            timeout_s=float(param(self, "subgoal_timeout_s", 20.0)),
+        )
+        self.seq: SubgoalSequencer[np.ndarray] | None = None  # this episode's subgoals
         self.exit_when_done = bool(param(self, "exit_when_done", True))
         views = parse_views(str(param(self, "views", "camera")), self.env_name.startswith("franka"))
         self.extra_views = views[1:]
@@ -62,30 +66,35 @@ class TaskNode(Node):
         # Latched: a node that joins late (a probe, a restarted planner) still learns the episode.
         self.episode_pub = self.create_publisher(Int32, "/task/episode", LATCHED_QOS)
         self.status_pub = self.create_publisher(String, "/task/status", 10)
-        self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diag, 10)
+        self.create_subscription(JointState, PLAN_TOPIC, self.on_plan, 10)
         self.reset_cli = self.create_client(Trigger, param(self, "reset_service", "/sim/reset"))
         self.success_cli = self.create_client(
             Trigger, param(self, "success_service", "/sim/success")
         )
         self.env = None
-        self.episode, self.seed, self.index = -1, None, 0
-        self.subgoals: list[np.ndarray] = []
+        self.episode, self.seed = -1, None
         self.subgoal_states: list[np.ndarray] = []
-        self.phase, self.t0, self.energy = "start", 0.0, float("inf")
+        self.phase = "start"
         self.pending = None
-        self.planned = False
         self.results: list[dict] = []
         self.create_timer(0.25, self.tick)
 
-    def on_diag(self, msg: DiagnosticArray) -> None:
-        for st in msg.status:
-            kv = {v.key: v.value for v in st.values}
-            if st.name == "planner_node" and kv.get("goal") == self.goal_id():
-                if not self.planned:  # the subgoal's clock starts with the first plan toward it
-                    self.planned, self.t0 = True, time.monotonic()
-                self.energy = float(kv.get("energy", "inf"))
-                self.plans += 1
-                self.episode_plans += 1
+    @property
+    def index(self) -> int:
+        """The active subgoal's index (0 before the first episode)."""
+        return 0 if self.seq is None else self.seq.index
+
+    def on_plan(self, msg: JointState) -> None:
+        """A plan toward the published subgoal is one sequencer step; advance if it says so."""
+        try:
+            goal, energy = read_plan(msg)
+        except ValueError as exc:
+            self.get_logger().error(f"ignoring {PLAN_TOPIC}: {exc}", throttle_duration_sec=5.0)
+            return
+        if self.seq is None or self.phase not in ("run", "checking") or goal != self.goal_id():
+            return  # a plan toward an earlier subgoal or episode
+        if self.seq.step(energy):
+            self.publish_goal()
 
     def goal_id(self) -> str:
         return f"ep{self.episode}/subgoal{self.index}"
@@ -137,11 +146,9 @@ class TaskNode(Node):
         for view, pub in self.view_pubs.items():  # before the main image, like the state
             if self.index < len(self.subgoal_views):
                 pub.publish(rgb_to_msg(self.subgoal_views[self.index][view], now, self.goal_id()))
-        self.goal_pub.publish(rgb_to_msg(self.subgoals[self.index], now, self.goal_id()))
-        self.energy, self.t0, self.planned = float("inf"), time.monotonic(), False
-        self.plans = 0
+        self.goal_pub.publish(rgb_to_msg(self.seq.goal, now, self.goal_id()))
         self.get_logger().info(
-            f"episode {self.episode}: subgoal {self.index + 1}/{len(self.subgoals)}"
+            f"episode {self.episode}: subgoal {self.index + 1}/{len(self.seq.goals)}"
         )
 
     def tick(self) -> None:
@@ -169,25 +176,20 @@ class TaskNode(Node):
     def started(self) -> None:
         if self.pending is not None:
             self.seed = int(self.pending.result().message.split("=")[1])
-        self.subgoals, self.index = self.load_subgoals(), 0
-        self.episode_plans = 0
+        self.seq = SubgoalSequencer(self.load_subgoals(), self.budget)
         self.episode_pub.publish(Int32(data=self.episode))
         self.publish_goal()
         self.phase, self.pending = "run", None
 
     def run(self) -> None:
-        last = self.index == len(self.subgoals) - 1
-        timed_out = time.monotonic() - self.t0 > self.timeout
-        if last and 0 < self.max_steps <= self.episode_plans:
-            timed_out = True  # the episode's plan budget is spent
-        stepped = 0 < self.steps_per_subgoal <= self.plans
-        if not last and (self.energy < self.threshold or timed_out or stepped):
-            self.index += 1
+        """Each tick: a subgoal past its time advances (plan budgets advance in ``on_plan``);
+        on the last one, ask the sim for success, or end a spent episode."""
+        if self.seq.poll():
             self.publish_goal()
-        elif last and self.mode == "sim":
+        elif self.seq.is_last and self.mode == "sim":
             self.pending, self.phase = self.success_cli.call_async(Trigger.Request()), "checking"
-            self.last_timed_out = timed_out
-        elif last and timed_out:
+            self.last_timed_out = self.seq.exhausted()
+        elif self.seq.is_last and self.seq.exhausted():
             self.finish(None)
 
     def checked(self) -> None:

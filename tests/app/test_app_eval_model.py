@@ -51,7 +51,7 @@ def test_eval_model_json_report(synth_store: Path, fast_cfg: Path, tmp_path: Pat
 def test_ratio_interval_is_a_bootstrap_over_transitions() -> None:
     import numpy as np
 
-    from jepa_wm.app.model_metrics import _ratio_ci
+    from jepa_wm.app.recovery_report import _ratio_ci
 
     rng = np.random.default_rng(0)
     rand = rng.uniform(1.0, 2.0, 300)
