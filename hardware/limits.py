@@ -19,8 +19,7 @@ Usage::
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,9 @@ import numpy as np
 
 from hardware.interfaces import ActionSpec
 
-# The project's one bounded YAML loader: a leaf module with no project imports (see
-# tests/test_layering.py), so the bottom layer may use it too.
+# The project's bounded YAML loader and its config loader: leaf modules with no project imports
+# (see tests/test_layering.py), so the bottom layer may use them too.
+from jepa_wm.config_loader import Rules, build
 from jepa_wm.safe_yaml import read_yaml_or_raise
 
 ROBOTS_DIR = Path(__file__).resolve().parent / "robots"
@@ -39,12 +39,36 @@ class LimitsError(ValueError):
     """A robot description is malformed (unknown key, NaN, inverted limits, missing file)."""
 
 
+def _at_least(obj: Any, bound: float, *names: str) -> None:
+    """ValueError "name: must be >= bound" for the first field of ``obj`` below ``bound``."""
+    for name in names:
+        value = getattr(obj, name)
+        values = value if isinstance(value, tuple) else (value,)
+        if any(v < bound for v in values):
+            raise ValueError(f"{name}: must be >= {bound:g}, got {value!r}")
+
+
+def _check_names(field: str, names: tuple[str, ...], dim: int | None = None) -> None:
+    """ValueError for empty, repeated or (given ``dim``) too few/many names."""
+    if not all(names):
+        raise ValueError(f"{field}: expected a list of names, got {list(names)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{field}: names must be unique, got {list(names)}")
+    if dim is not None and len(names) != dim:
+        raise ValueError(f"{field}: expected {dim} names, got {len(names)}")
+
+
 @dataclass(frozen=True)
 class Joint:
     name: str
     lower: float
     upper: float
     velocity: float  # rad/s (or m/s for prismatic joints)
+
+    def __post_init__(self) -> None:
+        if self.lower >= self.upper:
+            raise ValueError(f"lower {self.lower} must be < upper {self.upper}")
+        _at_least(self, 0, "velocity")
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,11 @@ class Gripper:
     max_opening: float
     velocity: float  # m/s of opening change
 
+    def __post_init__(self) -> None:
+        _at_least(self, 0, "min_opening", "max_opening", "velocity")
+        if self.min_opening >= self.max_opening:
+            raise ValueError("min_opening must be < max_opening")
+
 
 @dataclass(frozen=True)
 class EeDeltaLimits:
@@ -62,6 +91,9 @@ class EeDeltaLimits:
     translation: float
     rotation: float
     gripper: float
+
+    def __post_init__(self) -> None:
+        _at_least(self, 0, "translation", "rotation", "gripper")
 
     def low_high(self) -> tuple[np.ndarray, np.ndarray]:
         """(7,) low and high for [dx, dy, dz, droll, dpitch, dyaw, dgripper]."""
@@ -74,6 +106,9 @@ class TwistLimits:
     linear: float  # m/s
     angular: float  # rad/s
 
+    def __post_init__(self) -> None:
+        _at_least(self, 0, "linear", "angular")
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -85,6 +120,9 @@ class Workspace:
     high: tuple[float, float, float]
     rpy_limit: tuple[float, float, float]
     max_lead: float
+
+    def __post_init__(self) -> None:
+        _at_least(self, 0, "rpy_limit", "max_lead")
 
 
 @dataclass(frozen=True)
@@ -153,189 +191,80 @@ class RobotDescription:
         return str(Path(pybullet_data.getDataPath()) / self.urdf)
 
 
-_TOP = {
-    "arm": {
-        "name",
-        "kind",
-        "urdf",
-        "control_rate_hz",
-        "joints",
-        "ee_link",
-        "rest_pose",
-        "ee_reference_rpy",
-        "gripper",
-        "ee_delta_limits",
-        "action_names",
-        "state_names",
-        "wrist_camera_link",
-        "workspace",
-    },
-    "base": {
-        "name",
-        "kind",
-        "urdf",
-        "control_rate_hz",
-        "wheel_joints",
-        "twist_limits",
-        "action_names",
-        "state_names",
-    },
-}
-_OPTIONAL = {
-    "gripper",
-    "rest_pose",
-    "wheel_joints",
-    "ee_reference_rpy",
-    "action_names",
-    "state_names",
-    "wrist_camera_link",
-    "workspace",
-}
-_ACTION_DIM = {"arm": 7, "base": 2}  # ee-delta [dxyz, drpy, dgripper]; twist [v, omega]
+# The file schema of each kind (an arm's keys are not a base's), built by the one config loader.
+@dataclass(frozen=True)
+class _ArmFile:
+    name: str
+    kind: str
+    urdf: str
+    control_rate_hz: float
+    joints: tuple[Joint, ...]
+    ee_link: str
+    ee_delta_limits: EeDeltaLimits
+    rest_pose: tuple[float, ...] = ()
+    ee_reference_rpy: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    gripper: Gripper | None = None
+    action_names: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ()
+    wrist_camera_link: str = ""
+    workspace: Workspace | None = None
+
+    def __post_init__(self) -> None:
+        _check_common(self, action_dim=7)  # ee-delta [dxyz, drpy, dgripper]
+        if not self.joints:
+            raise ValueError("joints: expected a non-empty list")
+        if self.rest_pose and len(self.rest_pose) != len(self.joints):
+            n, j = len(self.rest_pose), len(self.joints)
+            raise ValueError(f"rest_pose has {n} entries, expected {j}")
+        ws = self.workspace
+        if ws is not None and any(lo >= hi for lo, hi in zip(ws.low, ws.high, strict=True)):
+            raise ValueError(f"workspace.low {list(ws.low)} must be < high {list(ws.high)}")
 
 
-def _finite(where: str, value: Any, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise LimitsError(f"{where}: expected a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise LimitsError(f"{where}: must be finite, got {value!r}")
-    if positive and v < 0:
-        raise LimitsError(f"{where}: must be >= 0, got {value!r}")
-    return v
+@dataclass(frozen=True)
+class _BaseFile:
+    name: str
+    kind: str
+    urdf: str
+    control_rate_hz: float
+    twist_limits: TwistLimits
+    wheel_joints: tuple[str, ...] = ()
+    action_names: tuple[str, ...] = ()
+    state_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_common(self, action_dim=2)  # twist [v, omega]
 
 
-def _mapping(where: str, data: Any, keys: set[str], optional: set[str] = frozenset()) -> dict:
-    if not isinstance(data, dict):
-        raise LimitsError(f"{where}: expected a mapping, got {type(data).__name__}")
-    unknown = sorted(set(data) - keys)
-    if unknown:
-        raise LimitsError(
-            f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(keys))}"
-        )
-    missing = sorted(keys - optional - set(data))
-    if missing:
-        raise LimitsError(f"{where}: missing key {missing[0]!r}")
-    return data
+def _check_common(d: _ArmFile | _BaseFile, action_dim: int) -> None:
+    _at_least(d, 0, "control_rate_hz")
+    if d.control_rate_hz <= 0:
+        raise ValueError("control_rate_hz must be > 0")
+    if d.action_names:
+        _check_names("action_names", d.action_names, action_dim)
+    if d.state_names:
+        _check_names("state_names", d.state_names)
 
 
-def _joint(where: str, d: Any) -> Joint:
-    d = _mapping(where, d, {"name", "lower", "upper", "velocity"})
-    lo, hi = _finite(f"{where}.lower", d["lower"]), _finite(f"{where}.upper", d["upper"])
-    if lo >= hi:
-        raise LimitsError(f"{where}: lower {lo} must be < upper {hi}")
-    return Joint(str(d["name"]), lo, hi, _finite(f"{where}.velocity", d["velocity"], positive=True))
-
-
-def _names(where: str, value: Any, dim: int | None = None) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise LimitsError(f"{where}: expected a list of names, got {value!r}")
-    if len(set(value)) != len(value):
-        raise LimitsError(f"{where}: names must be unique, got {value}")
-    if dim is not None and len(value) != dim:
-        raise LimitsError(f"{where}: expected {dim} names, got {len(value)}")
-    return tuple(value)
-
-
-def _triple(where: str, value: Any, *, positive: bool = False) -> tuple[float, float, float]:
-    if not isinstance(value, list) or len(value) != 3:
-        raise LimitsError(f"{where}: expected 3 numbers, got {value!r}")
-    return tuple(_finite(f"{where}[{i}]", v, positive=positive) for i, v in enumerate(value))
-
-
-def _workspace(src: str, data: Any) -> Workspace:
-    w = _mapping(f"{src}: workspace", data, {"low", "high", "rpy_limit", "max_lead"})
-    low, high = (
-        _triple(f"{src}: workspace.low", w["low"]),
-        _triple(f"{src}: workspace.high", w["high"]),
-    )
-    if any(lo >= hi for lo, hi in zip(low, high, strict=True)):
-        raise LimitsError(f"{src}: workspace.low {list(low)} must be < high {list(high)}")
-    rpy = _triple(f"{src}: workspace.rpy_limit", w["rpy_limit"], positive=True)
-    return Workspace(
-        low, high, rpy, _finite(f"{src}: workspace.max_lead", w["max_lead"], positive=True)
-    )
-
-
-def _parse_names(src: str, kind: str, d: dict) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if d.get("action_names") is not None:
-        out["action_names"] = _names(f"{src}: action_names", d["action_names"], _ACTION_DIM[kind])
-    if d.get("state_names") is not None:
-        out["state_names"] = _names(f"{src}: state_names", d["state_names"])
-    return out
-
-
-def _parse_arm(src: str, d: dict) -> dict[str, Any]:
-    joints = d["joints"]
-    if not isinstance(joints, list) or not joints:
-        raise LimitsError(f"{src}: joints: expected a non-empty list")
-    out: dict[str, Any] = {
-        "joints": tuple(_joint(f"{src}: joints[{i}]", j) for i, j in enumerate(joints)),
-        "ee_link": str(d["ee_link"]),
-    }
-    rest = d.get("rest_pose") or []
-    out["rest_pose"] = tuple(_finite(f"{src}: rest_pose[{i}]", v) for i, v in enumerate(rest))
-    if rest and len(rest) != len(joints):
-        raise LimitsError(f"{src}: rest_pose has {len(rest)} entries, expected {len(joints)}")
-    ref = d.get("ee_reference_rpy") or [0.0, 0.0, 0.0]
-    if not isinstance(ref, list) or len(ref) != 3:
-        raise LimitsError(f"{src}: ee_reference_rpy: expected 3 numbers")
-    out["ee_reference_rpy"] = tuple(
-        _finite(f"{src}: ee_reference_rpy[{i}]", v) for i, v in enumerate(ref)
-    )
-    if d.get("gripper") is not None:
-        g = _mapping(
-            f"{src}: gripper", d["gripper"], {"joints", "min_opening", "max_opening", "velocity"}
-        )
-        lo = _finite(f"{src}: gripper.min_opening", g["min_opening"], positive=True)
-        hi = _finite(f"{src}: gripper.max_opening", g["max_opening"], positive=True)
-        if lo >= hi:
-            raise LimitsError(f"{src}: gripper.min_opening must be < max_opening")
-        v = _finite(f"{src}: gripper.velocity", g["velocity"], positive=True)
-        out["gripper"] = Gripper(tuple(str(j) for j in g["joints"]), lo, hi, v)
-    e = _mapping(
-        f"{src}: ee_delta_limits", d["ee_delta_limits"], {"translation", "rotation", "gripper"}
-    )
-    out["ee_delta_limits"] = EeDeltaLimits(
-        *(
-            _finite(f"{src}: ee_delta_limits.{k}", e[k], positive=True)
-            for k in ("translation", "rotation", "gripper")
-        )
-    )
-    out["wrist_camera_link"] = str(d.get("wrist_camera_link") or "")
-    if d.get("workspace") is not None:
-        out["workspace"] = _workspace(src, d["workspace"])
-    return out
-
-
-def _parse_base(src: str, d: dict) -> dict[str, Any]:
-    t = _mapping(f"{src}: twist_limits", d["twist_limits"], {"linear", "angular"})
-    return {
-        "wheel_joints": tuple(str(j) for j in d.get("wheel_joints") or ()),
-        "twist_limits": TwistLimits(
-            _finite(f"{src}: twist_limits.linear", t["linear"], positive=True),
-            _finite(f"{src}: twist_limits.angular", t["angular"], positive=True),
-        ),
-    }
+_SCHEMAS: dict[str, type[_ArmFile] | type[_BaseFile]] = {"arm": _ArmFile, "base": _BaseFile}
+# The loader's wording here: any number is "a number", names are "a list of names".
+_RULES = Rules(
+    type_names=(("float", "a number"), ("int", "a number"), ("list of str", "a list of names")),
+    finite=True,
+)
 
 
 def parse_robot(data: Any, *, source: str = "<robot>") -> RobotDescription:
-    """Validate a description mapping (as read from YAML) into a ``RobotDescription``."""
+    """Validate a description mapping (as read from YAML) into a ``RobotDescription``;
+    LimitsError "<source>: <key.path>: ..." on an unknown or missing key, a wrong type, a NaN,
+    a negative limit, an inverted interval or a wrong number of names."""
     if not isinstance(data, dict):
         raise LimitsError(f"{source}: expected a mapping at top level")
     kind = data.get("kind")
-    if kind not in _TOP:
-        raise LimitsError(f"{source}: kind must be one of {sorted(_TOP)}, got {kind!r}")
-    d = _mapping(source, data, _TOP[kind], _OPTIONAL)
-    rate = _finite(f"{source}: control_rate_hz", d["control_rate_hz"], positive=True)
-    if rate <= 0:
-        raise LimitsError(f"{source}: control_rate_hz must be > 0")
-    parsed = _parse_arm(source, d) if kind == "arm" else _parse_base(source, d)
-    parsed.update(_parse_names(source, kind, d))
-    return RobotDescription(
-        name=str(d["name"]), kind=kind, urdf=str(d["urdf"]), control_rate_hz=rate, **parsed
-    )
+    if kind not in _SCHEMAS:
+        raise LimitsError(f"{source}: kind must be one of {sorted(_SCHEMAS)}, got {kind!r}")
+    parsed = build(_SCHEMAS[kind], data, where=source, error=LimitsError, rules=_RULES)
+    return RobotDescription(**{f.name: getattr(parsed, f.name) for f in fields(parsed)})
 
 
 def load_robot(name_or_path: str | Path) -> RobotDescription:

@@ -12,13 +12,12 @@ type-checked against the config dataclass and range-checked by its ``__post_init
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
 from typing import Any
 
 import torch
 
+# the one config loader: a leaf module any layer may import (tests/test_layering.py)
+from jepa_wm.config_loader import Rules, build
 from planners.base import BasePlanner, PlannerConfig
 from planners.cem import CEMPlanner
 from planners.gradient import GradientPlanner
@@ -44,41 +43,15 @@ def planner_class(name: str) -> type[BasePlanner]:
     return PLANNERS[name]
 
 
-def _check_type(name: str, key: str, tp: Any, value: Any) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return None if value is None else _check_type(name, key, args[0], value)
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ValueError(f"planner {name!r}: {key} must be a list, got {value!r}")
-        inner = typing.get_args(tp)[0]
-        return tuple(_check_type(name, key, inner, v) for v in value)
-    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if tp in (int, bool, str) and (
-        not isinstance(value, tp) or (tp is int and isinstance(value, bool))
-    ):
-        raise ValueError(f"planner {name!r}: {key} must be {tp.__name__}, got {value!r}")
-    return value
+# Planner options keep their own wording ("option", "must be int") in the loader's errors.
+_RULES = Rules(noun="option", wrong_type="must be {type}, got {value}")
 
 
 def planner_config(name: str, **overrides: Any) -> PlannerConfig:
-    """The planner's default config with ``overrides`` applied and validated."""
+    """The planner's default config with ``overrides`` applied and validated (the one config
+    loader, ``jepa_wm.config_loader.build``); ValueError "planner 'cem': ..." on a bad one."""
     cls = planner_class(name).Config
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(overrides) - set(fields))
-    if unknown:
-        raise ValueError(
-            f"planner {name!r}: unknown option {unknown[0]!r}; valid options: "
-            f"{', '.join(sorted(fields))}"
-        )
-    hints = typing.get_type_hints(cls)
-    values = {k: _check_type(name, k, hints[k], v) for k, v in overrides.items()}
-    try:
-        return cls(**values)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"planner {name!r}: {exc}") from None
+    return build(cls, overrides, where=f"planner {name!r}", error=ValueError, rules=_RULES)
 
 
 def make_planner(

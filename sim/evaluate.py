@@ -2,9 +2,9 @@
 
 Usage::
 
-    from sim.evaluate import evaluate
-    report = evaluate("franka-reach", "expert", episodes=30)
-    report = evaluate("franka-reach", "mixed", episodes=30, workers=2)   # same per-seed results
+    from sim.evaluate import EvalConfig, evaluate
+    report = evaluate(EvalConfig("franka-reach", episodes=30), "expert")
+    report = evaluate(EvalConfig("franka-reach", episodes=30, workers=2), "mixed")  # same seeds
     print(report.success_rate, report.ci95, report.to_dict())
 
 ``policy`` is a callable ``(obs, goal) -> action (A,)`` or one of the scripted policy names
@@ -30,6 +30,28 @@ import numpy as np
 from sim.parallel import EpisodePool
 from sim.registry import make_env
 from sim.seeds import EVAL_SEEDS_START, policy_seed
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How a closed-loop evaluation runs (what ``jepa-wm eval-policy`` / ``eval`` flags set).
+
+    env: task name (sim.registry); episodes on seeds ``seed_start + i``; image_size: camera
+    side in px; wrist_camera: also render the wrist view; max_steps: per-episode cap (None: the
+    env's); video_dir: write mp4s (obs | goal) of the ``video_episodes`` indices there; workers:
+    processes running episodes (per-seed results are the same for any number); progress: a
+    progress bar on stderr."""
+
+    env: str
+    episodes: int = 30
+    seed_start: int = EVAL_SEEDS_START
+    image_size: int = 64
+    wrist_camera: bool = False
+    max_steps: int | None = None
+    video_dir: str | Path | None = None
+    video_episodes: tuple[int, ...] = (0,)
+    workers: int = 1
+    progress: bool = False
 
 
 @dataclass
@@ -177,27 +199,17 @@ def _episode(
 
 
 def evaluate(
-    env_name: str,
-    policy: Any,
-    episodes: int = 30,
-    seed_start: int = EVAL_SEEDS_START,
-    image_size: int = 64,
-    wrist_camera: bool = False,
-    video_dir: str | Path | None = None,
-    video_episodes: tuple[int, ...] = (0,),
-    max_steps: int | None = None,
-    progress: bool = False,
-    workers: int = 1,
-    policy_factory: Callable[[], Any] | None = None,
+    cfg: EvalConfig, policy: Any, policy_factory: Callable[[], Any] | None = None
 ) -> EvalReport:
-    """Run ``episodes`` episodes on seeds ``seed_start + i``; videos (obs | goal) go to video_dir.
+    """Run ``cfg.episodes`` episodes of ``policy`` on ``cfg.env`` (see :class:`EvalConfig`).
 
-    workers: processes running episodes (the per-seed results are the same for any number).
-    With ``workers > 1`` a policy object cannot cross into the workers: pass a picklable
+    With ``cfg.workers > 1`` a policy object cannot cross into the workers: pass a picklable
     ``policy_factory`` (e.g. ``functools.partial`` of a module-level function) that builds it
     there; ``policy`` then names the report and receives ``merge_samples(take_samples())``
     of every episode if it has that method. Raises ValueError for a bad ``workers``.
     """
+    env_name, episodes, workers, progress = cfg.env, cfg.episodes, cfg.workers, cfg.progress
+    seed_start, image_size, video_dir = cfg.seed_start, cfg.image_size, cfg.video_dir
     if workers > 1 and not isinstance(policy, str):
         if policy_factory is None:
             raise ValueError("workers > 1 needs a scripted policy name or a policy_factory")
@@ -207,14 +219,14 @@ def evaluate(
     name = _policy_name(policy)
     jobs = []
     for i in range(episodes):
-        film = video_dir is not None and i in video_episodes
+        film = video_dir is not None and i in cfg.video_episodes
         path = Path(video_dir) / f"{env_name}_{name}_ep{i:03d}.mp4" if film else None
         jobs.append((seed_start + i, None if path is None else str(path)))
-    make_state = partial(_worker, env_name, image_size, wrist_camera, spec, seed_start)
+    make_state = partial(_worker, env_name, image_size, cfg.wrist_camera, spec, seed_start)
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
     with EpisodePool(make_state, workers) as pool:
-        done: Any = pool.map(partial(_episode, max_steps, workers > 1), jobs)
+        done: Any = pool.map(partial(_episode, cfg.max_steps, workers > 1), jobs)
         if progress:
             from tqdm import tqdm
 

@@ -5,8 +5,8 @@ checkpoint itself from its path; only the path, the resolved config (a dict) and
 cross. Usage::
 
     factory = policy_factory("models/tiny-reach", cfg, "franka-reach", threads=1)
-    report = evaluate_planner(model, "franka-reach", cfg, episodes=30, workers=2,
-                              policy_factory=factory)
+    run = EvalConfig("franka-reach", episodes=30, workers=2)
+    report = evaluate_planner(model, cfg, run, policy_factory=factory)
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -109,24 +110,38 @@ def _held_out(
     ]
 
 
-def evaluate_checkpoint(
-    checkpoint: str,
-    data: list[str],
-    *,
-    horizon: int = 4,
-    max_clips: int = 512,
-    transitions: int = 300,
-    planner: str = "cem",
-    planner_options: dict[str, Any] | None = None,
-    all_episodes: bool = False,
-    ceilings: bool = False,
-    pixel_probe_seconds: float = 0.0,
-    device: torch.device | str = "cpu",
-) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class ModelEvalConfig:
+    """What ``jepa-wm eval-model`` measures on a checkpoint.
+
+    checkpoint: run dir; data: trajectory stores; horizon: k of the k-step latent error;
+    max_clips: held-out clips for it; transitions: held-out transitions for action recovery
+    (0: skip); planner / planner_options: the planner that recovers actions and its options;
+    all_episodes: every episode, not the checkpoint's validation split (stores never trained
+    on); ceilings: also what regressors of the action reach; pixel_probe_seconds: also a CNN on
+    the frame pairs for this long (s, implies ceilings)."""
+
+    checkpoint: str
+    data: tuple[str, ...]
+    horizon: int = 4
+    max_clips: int = 512
+    transitions: int = 300
+    planner: str = "cem"
+    planner_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    all_episodes: bool = False
+    ceilings: bool = False
+    pixel_probe_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.pixel_probe_seconds < 0:
+            raise ConfigError("--pixel-probe-seconds must be >= 0")
+
+
+def evaluate_checkpoint(cfg: ModelEvalConfig, device: torch.device | str = "cpu") -> dict[str, Any]:
     """The ``jepa-wm eval-model`` report: latent errors vs copy-last, RankMe, action recovery,
-    and with ``ceilings`` what regressors of the action reach (``action_ceilings``); those fit
-    on the checkpoint's training episodes and score its validation split, even with
-    ``all_episodes``."""
+    and with ``cfg.ceilings`` (or a pixel probe) what regressors of the action reach
+    (``action_ceilings``); those fit on the checkpoint's training episodes and score its
+    validation split, even with ``all_episodes``."""
     from torch.utils.data import DataLoader, Subset
 
     from jepa_wm.data.clips import ClipDataset
@@ -134,13 +149,16 @@ def evaluate_checkpoint(
     from jepa_wm.train.data import open_stores, pooled_stats
     from jepa_wm.train.evaluate import open_loop_errors
 
+    checkpoint, data, horizon = cfg.checkpoint, list(cfg.data), cfg.horizon
+    all_episodes, transitions = cfg.all_episodes, cfg.transitions
+    ceilings = cfg.ceilings or cfg.pixel_probe_seconds > 0
     model = load_world_model(checkpoint, device=device)
     meta = read_checkpoint_meta(checkpoint).get("meta", {})
     episodes = _held_out(data, meta, all_episodes)
     c = model.context_len
     views = model.views  # a multi-view model's clips carry every view, stacked
     clips = ClipDataset(data, c + horizon, episodes=episodes, rgb_keys=views, stack_views=True)
-    idx = np.linspace(0, len(clips) - 1, min(max_clips, len(clips))).astype(int)
+    idx = np.linspace(0, len(clips) - 1, min(cfg.max_clips, len(clips))).astype(int)
     loader = DataLoader(Subset(clips, np.unique(idx).tolist()), batch_size=32)
     report: dict[str, Any] = {
         "checkpoint": str(checkpoint),
@@ -162,8 +180,8 @@ def evaluate_checkpoint(
             low,
             high,
             transitions=transitions,
-            planner=planner,
-            planner_overrides=planner_options,
+            planner=cfg.planner,
+            planner_overrides=dict(cfg.planner_options),
             action_names=names,
             device=device,
         )
@@ -172,12 +190,12 @@ def evaluate_checkpoint(
             load_transitions(
                 data,
                 episodes if episodes is not None else _held_out(data, meta, False),
-                frames=pixel_probe_seconds > 0,
+                frames=cfg.pixel_probe_seconds > 0,
             ),
             low,
             high,
             model=model,
-            pixel_seconds=pixel_probe_seconds,
+            pixel_seconds=cfg.pixel_probe_seconds,
             action_names=names,
             device=device,
         )

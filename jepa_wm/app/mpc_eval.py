@@ -6,15 +6,14 @@ multi-stage tasks, and keeps planning-time statistics for the report.
 
 Usage::
 
-    cfg = load_policy_config("planner.yaml", planner="cem")
-    report = evaluate_planner(model, "franka-reach", cfg, episodes=30)
+    cfg = load_policy_config("planner.yaml", planner="cem", env="franka-reach")
+    report = evaluate_planner(model, cfg, EvalConfig("franka-reach", episodes=30))
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,72 +21,15 @@ import torch
 
 from hardware.interfaces import Observation
 from jepa_wm.app.policy import PolicyConfig, WorldModelPolicy
-from jepa_wm.config import from_dict, read_yaml, to_dict
-from jepa_wm.errors import ConfigError
+from jepa_wm.app.policy_files import default_fixed_dims
+from jepa_wm.app.policy_files import load_policy_config as load_policy_config  # re-exported
+from jepa_wm.config import to_dict
 from jepa_wm.models.interfaces import WorldModel
 from planners.subgoals import even_share
+from sim.evaluate import EvalConfig
 
 # Tasks solved through a subgoal sequence (pre-grasp, grasp, lift / place), as V-JEPA 2-AC did.
 SUBGOAL_ENVS = ("franka-grasp", "franka-pick-place")
-
-# Per-robot defaults under any YAML (tuned closed loop on 30 held-out seeds per task):
-# the goal observation's proprioception enters the energy, each dimension divided by a scale
-# of "one unit of error" (Franka: 5 cm, 0.2 rad, 2 cm of opening; Husky: 25 cm, yaw barely
-# counts since success is positional).
-_FRANKA = {
-    "state_weight": 1.0,
-    "state_scale": [0.05, 0.05, 0.05, 0.2, 0.2, 0.2, 0.02],
-    "planner_overrides": {"samples": 100, "iterations": 2, "topk": 10},
-}
-ENV_DEFAULTS: dict[str, dict[str, Any]] = {
-    "franka-reach": _FRANKA,
-    "franka-push": _FRANKA,
-    "franka-grasp": _FRANKA,
-    "franka-pick-place": _FRANKA,
-    # a non-holonomic base needs lookahead to turn before driving: horizon 3 took husky-nav
-    # from 47% (H=1, state_weight 1) to 83% on 30 held-out seeds
-    "husky-nav": {
-        "horizon": 3,
-        "state_weight": 3.0,
-        "state_scale": [0.25, 0.25, 3.0],
-        "planner_overrides": {"samples": 100, "iterations": 2, "topk": 10},
-    },
-}
-
-
-def load_policy_config(
-    path: str | Path | None = None,
-    planner: str | None = None,
-    env: str | None = None,
-    **overrides: Any,
-) -> PolicyConfig:
-    """PolicyConfig defaults <- ENV_DEFAULTS[env] <- YAML file <- explicit overrides (None
-    values ignored). Top-level keys replace whole values (a file's planner_overrides replaces
-    the env default's)."""
-    data: dict[str, Any] = dict(ENV_DEFAULTS.get(env, {})) if env else {}
-    if path is not None:
-        data.update(read_yaml(path))
-    if planner is not None:
-        if data.get("planner", PolicyConfig.planner) != planner:
-            data["planner_overrides"] = {}  # the file's options belong to another planner
-        data["planner"] = planner
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    cfg = from_dict(PolicyConfig, data, where=str(path) if path else "planner config")
-    if not isinstance(cfg.planner_overrides, dict):
-        raise ConfigError("planner_overrides must be a mapping of planner options")
-    return cfg
-
-
-def default_fixed_dims(action_names: Sequence[str], env_name: str) -> tuple[int, ...]:
-    """Action dims pinned at 0 when the config does not say (V-JEPA 2-AC's CEM fixed the
-    rotation deltas): roll and pitch always (every Franka task keeps the gripper pointing
-    down); on reach also yaw and the gripper, which its goal never changes. Grasp tasks keep
-    yaw (aligning with the cube) and the gripper free."""
-    names = list(action_names)
-    pinned = ["droll", "dpitch"]
-    if env_name == "franka-reach":
-        pinned += ["dyaw", "dgripper"]
-    return tuple(names.index(n) for n in pinned if n in names)
 
 
 class EnvMPCPolicy:
@@ -188,44 +130,31 @@ def _bind_for_report(policy: EnvMPCPolicy, env_name: str, seed: int) -> None:
 
 def evaluate_planner(
     model: WorldModel,
-    env_name: str,
     cfg: PolicyConfig,
-    episodes: int,
-    seed_start: int | None = None,
+    run: EvalConfig,
+    *,
     device: torch.device | str = "cpu",
-    video_dir: str | Path | None = None,
-    video_episodes: tuple[int, ...] = (0,),
-    max_steps: int | None = None,
     use_subgoals: bool | None = None,
-    progress: bool = False,
-    workers: int = 1,
     policy_factory: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
-    """Closed-loop success of the world-model policy on held-out seeds; a JSON-able report.
-
-    workers > 1: ``policy_factory`` builds the policy in each worker (see sim.evaluate)."""
+    """Closed-loop success of the world-model policy ``cfg`` on ``run``'s held-out seeds; a
+    JSON-able report. ``run.image_size`` and ``run.wrist_camera`` are the model's (its image
+    side, and whether it sees a second view); use_subgoals None: the env's default
+    (SUBGOAL_ENVS). ``run.workers > 1``: ``policy_factory`` builds the policy in each worker
+    (see sim.evaluate)."""
     from sim.evaluate import evaluate
-    from sim.seeds import EVAL_SEEDS_START
 
-    policy = EnvMPCPolicy(model, cfg, env_name, device, use_subgoals)
+    policy = EnvMPCPolicy(model, cfg, run.env, device, use_subgoals)
     image_size = int(getattr(model, "image_size", 64))
-    if workers > 1:
-        _bind_for_report(policy, env_name, EVAL_SEEDS_START if seed_start is None else seed_start)
-    report = evaluate(
-        env_name,
-        policy,
-        episodes=episodes,
-        seed_start=EVAL_SEEDS_START if seed_start is None else seed_start,
+    run = dataclasses.replace(
+        run,
         image_size=image_size if image_size in (64, 96, 128) else 64,
-        video_dir=video_dir,
-        video_episodes=video_episodes,
-        max_steps=max_steps,
-        progress=progress,
-        workers=workers,
-        policy_factory=policy_factory,
         # a model that sees a camera besides the main one needs the env to render it
         wrist_camera=len(getattr(model, "views", ("rgb",))) > 1,
     )
+    if run.workers > 1:
+        _bind_for_report(policy, run.env, run.seed_start)
+    report = evaluate(run, policy, policy_factory)
     out = report.to_dict()
     out["policy_config"] = to_dict(policy.resolved)
     out["subgoals"] = policy.use_subgoals

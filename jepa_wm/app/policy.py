@@ -50,25 +50,25 @@ GOAL_MODES = ("image", "image+state")
 
 @dataclasses.dataclass(frozen=True)
 class PolicyConfig:
-    """Everything that defines a latent-MPC policy (the ``--planner-config`` YAML schema).
+    """Everything that defines a latent-MPC policy: the schema of the per-task policy files
+    (``jepa_wm/configs/policy/<env>.yaml``, see ``jepa_wm.app.policy_files``) and of
+    ``--planner-config`` / ``planner_config`` override files.
 
-    planner: registry name; planner_overrides: fields of that planner's config; horizon H;
-    execute_steps: actions run per plan; cost / cost_mode / state_weight / state_scale: see
-    CostConfig (the state term compares predicted states with the goal's state);
-    switch_energy / steps_per_subgoal: subgoal switching (see planners.subgoals.SubgoalBudget);
-    goal: what of a goal observation reaches the planner (see GOAL_MODES); backend /
-    backend_path: where rollouts run (jepa_wm.models.backends: torch | onnxruntime | tensorrt,
-    and an exported ONNX/engine file or dir, empty to export the checkpoint in memory)."""
+    planner: registry name; planner_overrides: fields of that planner's config (budget,
+    fixed_dims, seed, deadline_ms); horizon H; cost: the energy (``cost:`` section, CostConfig:
+    kind, mode, state_weight, state_scale; the state term compares predicted states with the
+    goal's state); mpc: the receding-horizon loop (``mpc:`` section, MPCConfig: execute_steps,
+    warm_start, shift_fill); switch_energy / steps_per_subgoal: subgoal switching (see
+    planners.subgoals.SubgoalBudget); goal: what of a goal observation reaches the planner
+    (see GOAL_MODES); backend / backend_path: where rollouts run (jepa_wm.models.backends:
+    torch | onnxruntime | tensorrt, and an exported ONNX/engine file or dir, empty to export
+    the checkpoint in memory)."""
 
     planner: str = "cem"
     goal: str = "image+state"
     horizon: int = 1
-    execute_steps: int = 1
-    warm_start: bool = True
-    cost: str = "l1"
-    cost_mode: str = "last"
-    state_weight: float = 0.0
-    state_scale: tuple[float, ...] = ()
+    cost: CostConfig = dataclasses.field(default_factory=CostConfig)
+    mpc: MPCConfig = dataclasses.field(default_factory=MPCConfig)
     switch_energy: float | None = None
     steps_per_subgoal: int | None = None
     planner_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -120,6 +120,7 @@ class WorldModelPolicy:
         execute_steps: int = 1,
         warm_start: bool = True,
         cost: CostConfig | None = None,
+        mpc: MPCConfig | None = None,
         name: str | None = None,
         goal: str = "image+state",
         backend: str = "torch",
@@ -156,7 +157,7 @@ class WorldModelPolicy:
                 device=self.device,
                 **dict(planner_overrides or {}),
             )
-            mpc = MPCConfig(execute_steps=execute_steps, warm_start=warm_start)
+            mpc = mpc or MPCConfig(execute_steps=execute_steps, warm_start=warm_start)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         self.controller = RecedingHorizon(self.planner, mpc)
@@ -176,16 +177,7 @@ class WorldModelPolicy:
         action_high: Sequence[float] | np.ndarray,
         device: torch.device | str = "cpu",
     ) -> WorldModelPolicy:
-        """Build from a resolved ``PolicyConfig`` (cost fields become a CostConfig)."""
-        try:
-            cost = CostConfig(
-                kind=cfg.cost,
-                mode=cfg.cost_mode,
-                state_weight=cfg.state_weight,
-                state_scale=tuple(cfg.state_scale),
-            )
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        """Build from a resolved ``PolicyConfig`` (its cost and mpc sections as they are)."""
         return cls(
             model,
             cfg.planner,
@@ -194,9 +186,8 @@ class WorldModelPolicy:
             action_low,
             action_high,
             horizon=cfg.horizon,
-            execute_steps=cfg.execute_steps,
-            warm_start=cfg.warm_start,
-            cost=cost,
+            cost=cfg.cost,
+            mpc=cfg.mpc,
             goal=cfg.goal,
             backend=cfg.backend,
             backend_path=cfg.backend_path,

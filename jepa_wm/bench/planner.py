@@ -26,6 +26,39 @@ import time
 from typing import Any
 
 PLANNERS = ("cem", "icem", "mppi", "gradient", "random")
+# The task whose tuned policy sets the default budget (the main use: the grasp pipeline).
+BENCH_POLICY = "franka-grasp"
+
+
+def default_budget(policy: str = BENCH_POLICY) -> dict[str, int]:
+    """samples, iterations, topk and horizon of ``policy``'s policy file: the budget every
+    planner runs at unless --samples / --iterations / --horizon say otherwise."""
+    from jepa_wm.app.policy_files import load_policy_config
+
+    cfg = load_policy_config(None, None, policy)
+    opts = cfg.planner_overrides
+    return {
+        "samples": int(opts["samples"]),
+        "iterations": int(opts["iterations"]),
+        "topk": int(opts["topk"]),
+        "horizon": cfg.horizon,
+    }
+
+
+def resolve_budget(args: argparse.Namespace) -> None:
+    """Fill ``args``' unset samples / iterations / horizon (and topk, unless --samples is given)
+    from ``args.policy``'s policy file (see :func:`default_budget`)."""
+    defaults = default_budget(getattr(args, "policy", BENCH_POLICY))
+    args.topk = defaults["topk"] if args.samples is None else None
+    for key in ("samples", "iterations", "horizon"):
+        if getattr(args, key) is None:
+            setattr(args, key, defaults[key])
+
+
+def _topk(args: argparse.Namespace) -> int:
+    """CEM/iCEM elites: the policy file's, or a tenth of --samples (at most 10) when given."""
+    topk = getattr(args, "topk", None)
+    return topk if topk is not None else max(1, min(10, args.samples // 10))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,11 +70,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend", default="torch", help="rollout backend: torch | onnxruntime | tensorrt"
     )
     parser.add_argument("--planners", nargs="+", default=list(PLANNERS), choices=PLANNERS)
-    # defaults = the tuned closed-loop config (jepa_wm.app.mpc_eval.ENV_DEFAULTS, Franka);
-    # with --preset they override both budgets of the ladder
-    parser.add_argument("--samples", type=int, default=None, help="samples per iteration (100)")
-    parser.add_argument("--iterations", type=int, default=None, help="planner iterations (2)")
-    parser.add_argument("--horizon", type=int, default=None, help="planning horizon (1)")
+    # defaults = the budget of the tuned closed-loop policy (--policy's file, the one `jepa-wm
+    # eval` loads); with --preset they override both budgets of the ladder
+    parser.add_argument(
+        "--policy", default=BENCH_POLICY,
+        help="task whose policy file (jepa_wm/configs/policy/<task>.yaml) sets the budget",
+    )  # fmt: skip
+    parser.add_argument("--samples", type=int, default=None, help="samples per iteration")
+    parser.add_argument("--iterations", type=int, default=None, help="planner iterations")
+    parser.add_argument("--horizon", type=int, default=None, help="planning horizon")
     parser.add_argument("--history-context", type=int, default=4, help="C of the cache test")
     parser.add_argument("--history-horizon", type=int, default=3, help="H of the cache test")
     parser.add_argument("--steps", type=int, default=10, help="timed MPC steps per planner")
@@ -132,7 +169,7 @@ def _policy_step_timing(model: Any, name: str, args: argparse.Namespace, device:
     low, high = _bounds(model)
     overrides: dict[str, Any] = {"samples": args.samples, "iterations": args.iterations, "seed": 0}
     if name in ("cem", "icem"):
-        overrides["topk"] = max(1, min(10, args.samples // 10))
+        overrides["topk"] = _topk(args)
     pol = WorldModelPolicy(
         model, name, overrides, device, low, high, horizon=args.horizon, name=name,
         backend="torch" if name == "gradient" else args.backend,
@@ -195,7 +232,7 @@ def _cached_vs_naive(model: Any, args: argparse.Namespace, device: str) -> dict:
         return Prediction(*model.rollout_naive(*ctx, actions))
 
     budget = {"samples": args.samples, "iterations": args.iterations, "seed": 0}
-    budget["topk"] = max(1, min(10, args.samples // 10))
+    budget["topk"] = _topk(args)
     variants = {
         "cached": (cached_rollout, cached_eager, lambda: model.make_context(lat, st, past)),
         "naive": (naive_rollout, naive_rollout, lambda: (lat, st, past)),
@@ -243,9 +280,7 @@ def run(args: argparse.Namespace) -> dict:
 
         preset_dict(args.preset)  # an unknown name is one line listing the valid ones
         return run_ladder(args)
-    for key, default in (("samples", 100), ("iterations", 2), ("horizon", 1)):
-        if getattr(args, key) is None:
-            setattr(args, key, default)
+    resolve_budget(args)
     device = args.device
     model, source = bench_model(args.checkpoint, device)
     report: dict[str, Any] = {

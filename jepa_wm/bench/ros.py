@@ -40,7 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera-rate", type=float, default=20.0, help="camera frames per second")
     parser.add_argument("--frame", default="64x64", help="camera frame WIDTHxHEIGHT (rgb8)")
     parser.add_argument("--checkpoint", default="", help="model run dir (default: random tiny)")
-    parser.add_argument("--planner-config", default=str(ROOT / "launch/params/planner_grasp.yaml"))
+    parser.add_argument(
+        "--policy", default="franka-grasp",
+        help="task whose policy file (jepa_wm/configs/policy/<task>.yaml) planner_node loads",
+    )  # fmt: skip
+    parser.add_argument("--planner-config", default="", help="override YAML over the policy file")
     parser.add_argument(
         "--deadline-ms", type=float, default=100.0,
         help="planner deadline from frame arrival (planner_overrides.deadline_ms); 0: none",
@@ -130,13 +134,16 @@ def _random_checkpoint(out: Path) -> str:
 
 
 def _planner_config(args: argparse.Namespace, out: Path) -> str:
-    """The planner config file with ``--deadline-ms`` set as its planner's deadline_ms."""
+    """An override file for planner_node: ``--planner-config``'s keys, with ``--deadline-ms``
+    added to the planner options the policy file and it resolve to."""
     import yaml
 
+    from jepa_wm.app.policy_files import load_policy_config
     from jepa_wm.config import read_yaml
 
-    data = read_yaml(args.planner_config)
-    over = dict(data.get("planner_overrides") or {})
+    data = read_yaml(args.planner_config) if args.planner_config else {}
+    cfg = load_policy_config(args.planner_config or None, None, args.policy or None)
+    over = dict(cfg.planner_overrides)
     over["deadline_ms"] = float(args.deadline_ms) if args.deadline_ms > 0 else None
     data["planner_overrides"] = over
     out.write_text(yaml.safe_dump(data))
@@ -183,6 +190,7 @@ def run(args: argparse.Namespace) -> dict:
         env = _env()
         raw_src, raw = _pair(env, args, settle=6.0, subscribers=1)  # same settle as the pipeline
         params = [f"checkpoint:={ckpt}", f"planner_config:={conf}"]
+        params += [f"policy:={args.policy}"] if args.policy else []
         ros_args = ["--ros-args"] + [x for p in params for x in ("-p", p)]
         nodes = [_node("planner_node", ros_args, env), _node("arm_adapter_node", [], env)]
         try:

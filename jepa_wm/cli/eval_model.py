@@ -71,26 +71,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from jepa_wm.app.model_metrics import evaluate_checkpoint
+    from jepa_wm.app.model_metrics import ModelEvalConfig, evaluate_checkpoint
     from jepa_wm.config import read_yaml
-    from jepa_wm.errors import ConfigError
 
-    if args.pixel_probe_seconds < 0:
-        raise ConfigError("--pixel-probe-seconds must be >= 0")
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
-    report = evaluate_checkpoint(
+    cfg = ModelEvalConfig(
         args.checkpoint,
-        args.data,
+        tuple(args.data),
         horizon=args.horizon,
         max_clips=args.max_clips,
         transitions=args.transitions,
         planner=args.planner,
-        planner_options=read_yaml(args.planner_options) if args.planner_options else None,
+        planner_options=read_yaml(args.planner_options) if args.planner_options else {},
         all_episodes=args.all_episodes,
-        ceilings=args.ceilings or args.pixel_probe_seconds > 0,
+        ceilings=args.ceilings,
         pixel_probe_seconds=args.pixel_probe_seconds,
-        device=args.device,
     )
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
+    report = evaluate_checkpoint(cfg, device=args.device)
     if args.probe_episodes:
         from jepa_wm.app.position_probe import ProbeConfig, position_probe_report
         from jepa_wm.models.checkpoint import load_world_model

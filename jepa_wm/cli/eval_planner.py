@@ -6,11 +6,14 @@ Example::
     jepa-wm eval --checkpoint runs/grasp --env franka-grasp --planner-config planner.yaml
     jepa-wm eval --checkpoint runs/reach --env franka-reach --workers 2 --threads 1
 
-The planner config YAML holds the fields of ``jepa_wm.app.policy.PolicyConfig``::
+Each task's tuned policy is ``jepa_wm/configs/policy/<env>.yaml`` (the one the launch files'
+planner_node and ``jepa-wm bench planner`` load too). ``--planner-config`` overrides keys of it
+with a YAML of ``jepa_wm.app.policy.PolicyConfig`` fields (sections merge key by key)::
 
     planner: cem
     horizon: 1
-    cost: l1                 # or l2
+    cost: {kind: l1, state_weight: 0.0}      # kind l1 or l2
+    mpc: {execute_steps: 1}
     planner_overrides: {samples: 200, iterations: 3, topk: 20}
 
 Grasp and pick-and-place plan through the env's subgoal sequence (pre-grasp, grasp, lift).
@@ -30,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="run dir or model.safetensors")
     parser.add_argument("--env", required=True, choices=ENV_NAMES, help="task name")
     parser.add_argument("--planner", default=None, choices=PLANNERS, help="default: cem")
-    parser.add_argument("--planner-config", default=None, help="YAML with PolicyConfig fields")
+    parser.add_argument(
+        "--planner-config", default=None, help="YAML of PolicyConfig fields over the env's policy"
+    )
     parser.add_argument("--horizon", type=int, default=None, help="planning horizon H")
     parser.add_argument(
         "--goal", choices=("image", "image+state"), default=None,
@@ -39,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--no-env-defaults", action="store_true",
-        help="start from PolicyConfig defaults, not the per-env ones (ENV_DEFAULTS)",
+        help="start from PolicyConfig defaults, not the env's policy file "
+        "(jepa_wm/configs/policy/<env>.yaml)",
     )  # fmt: skip
     parser.add_argument("--episodes", type=int, default=30, help="number of episodes")
     parser.add_argument("--seed-start", type=int, default=None, help="default: eval seed range")
@@ -72,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     from jepa_wm.app.mpc_eval import evaluate_planner, load_policy_config
     from jepa_wm.errors import ConfigError
     from jepa_wm.models.checkpoint import load_world_model
+    from sim.evaluate import EvalConfig
+    from sim.seeds import EVAL_SEEDS_START
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
@@ -92,20 +100,18 @@ def run(args: argparse.Namespace) -> int:
         factory = policy_factory(
             args.checkpoint, cfg, args.env, args.device, subgoals, args.threads or 1
         )
-    report = evaluate_planner(
-        model,
+    run_cfg = EvalConfig(
         args.env,
-        cfg,
         episodes=args.episodes,
-        seed_start=args.seed_start,
-        device=args.device,
+        seed_start=EVAL_SEEDS_START if args.seed_start is None else args.seed_start,
+        max_steps=args.max_steps,
         video_dir=args.video,
         video_episodes=tuple(args.video_episodes),
-        max_steps=args.max_steps,
-        use_subgoals=subgoals,
-        progress=not args.json,
         workers=args.workers,
-        policy_factory=factory,
+        progress=not args.json,
+    )
+    report = evaluate_planner(
+        model, cfg, run_cfg, device=args.device, use_subgoals=subgoals, policy_factory=factory
     )
     report["checkpoint"] = str(args.checkpoint)
     text = json.dumps(report, indent=2)

@@ -39,26 +39,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from jepa_wm.errors import ConfigError
-    from sim.evaluate import evaluate
+    from sim.evaluate import EvalConfig, evaluate
     from sim.seeds import EVAL_SEEDS_START
 
     if args.episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
     if args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
-    report = evaluate(
+    cfg = EvalConfig(
         args.env,
-        args.policy,
         episodes=args.episodes,
         seed_start=EVAL_SEEDS_START if args.seed_start is None else args.seed_start,
         image_size=args.image_size,
         wrist_camera=args.wrist,
+        max_steps=args.max_steps,
         video_dir=args.video,
         video_episodes=tuple(args.video_episodes),
-        max_steps=args.max_steps,
-        progress=not args.json,
         workers=args.workers,
+        progress=not args.json,
     )
+    report = evaluate(cfg, args.policy)
     text = json.dumps(report.to_dict(), indent=2)
     if args.out:
         with open(args.out, "w") as f:

@@ -16,7 +16,7 @@ import pytest
 from jepa_wm.app.collect import CollectConfig, collect
 from jepa_wm.cli.main import main
 from jepa_wm.data.store import TrajectoryStore
-from sim.evaluate import evaluate
+from sim.evaluate import EvalConfig, evaluate
 from sim.parallel import EpisodePool
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -59,8 +59,9 @@ def test_eval_policy_with_two_workers_matches_one(tmp_path: Path, capsys) -> Non
 
 
 def test_eval_videos_are_written_by_workers(tmp_path: Path) -> None:
-    report = evaluate("franka-reach", "expert", episodes=2, max_steps=5, workers=2,
-                      video_dir=tmp_path, video_episodes=(1,))  # fmt: skip
+    run = EvalConfig("franka-reach", episodes=2, max_steps=5, workers=2, video_dir=tmp_path,
+                     video_episodes=(1,))  # fmt: skip
+    report = evaluate(run, "expert")
     assert report.videos == [str(tmp_path / "franka-reach_expert_ep001.mp4")]
     assert Path(report.videos[0]).stat().st_size > 0
 
@@ -89,7 +90,7 @@ def test_bad_worker_counts_are_refused(capsys) -> None:
     with pytest.raises(ValueError, match="workers must be an integer >= 1"):
         EpisodePool(dict, workers=0)
     with pytest.raises(ValueError, match="policy_factory"):
-        evaluate("franka-reach", lambda obs, goal: np.zeros(7), episodes=1, workers=2)
+        evaluate(EvalConfig("franka-reach", episodes=1, workers=2), lambda obs, goal: np.zeros(7))
     assert main(["eval-policy", "--env", "franka-reach", "--workers", "0"]) == 1
     assert "--workers must be >= 1" in capsys.readouterr().err
 

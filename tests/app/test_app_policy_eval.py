@@ -25,6 +25,7 @@ from jepa_wm.models.checkpoint import save_checkpoint
 from jepa_wm.models.config import model_config
 from jepa_wm.models.world_model import JepaWorldModel
 from planners.registry import PLANNER_NAMES
+from sim.evaluate import EvalConfig
 
 FAST = {"samples": 8, "iterations": 2, "topk": 2, "seed": 0}
 
@@ -37,11 +38,11 @@ def _model() -> JepaWorldModel:
 def test_policy_config_from_yaml_and_cli(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(
-        "planner: mppi\nhorizon: 2\nstate_scale: [1, 2]\nplanner_overrides: {samples: 32}\n"
+        "planner: mppi\nhorizon: 2\ncost: {state_scale: [1, 2]}\nplanner_overrides: {samples: 32}\n"
     )
     cfg = load_policy_config(path)
     assert (cfg.planner, cfg.horizon, cfg.planner_overrides) == ("mppi", 2, {"samples": 32})
-    assert cfg.state_scale == (1, 2)
+    assert cfg.cost.state_scale == (1, 2)
     cfg = load_policy_config(path, planner="cem", horizon=3)
     assert (cfg.planner, cfg.horizon, cfg.planner_overrides) == ("cem", 3, {})
     path.write_text("horizn: 2\n")
@@ -51,13 +52,13 @@ def test_policy_config_from_yaml_and_cli(tmp_path: Path) -> None:
 
 def test_env_defaults_sit_under_the_file(tmp_path: Path) -> None:
     cfg = load_policy_config(None, None, "franka-reach")
-    assert cfg.state_weight > 0 and len(cfg.state_scale) == 7
+    assert cfg.cost.state_weight > 0 and len(cfg.cost.state_scale) == 7
     assert cfg.planner_overrides["samples"] == 100
     # another planner drops the env default's CEM options
     assert load_policy_config(None, "mppi", "franka-reach").planner_overrides == {}
     path = tmp_path / "p.yaml"
-    path.write_text("state_weight: 0.0\n")
-    assert load_policy_config(path, None, "husky-nav").state_weight == 0.0
+    path.write_text("cost: {state_weight: 0.0}\n")
+    assert load_policy_config(path, None, "husky-nav").cost.state_weight == 0.0
 
 
 def test_default_fixed_dims() -> None:
@@ -70,7 +71,7 @@ def test_default_fixed_dims() -> None:
 
 def test_closed_loop_eval_on_reach_runs(tmp_path: Path) -> None:
     cfg = load_policy_config(None, "cem", planner_overrides=FAST)
-    report = evaluate_planner(_model(), "franka-reach", cfg, episodes=1, max_steps=2)
+    report = evaluate_planner(_model(), cfg, EvalConfig("franka-reach", episodes=1, max_steps=2))
     assert report["num_episodes"] == 1 and report["episodes"][0]["steps"] == 2
     assert report["policy_config"]["planner_overrides"]["fixed_dims"] == [3, 4, 5, 6]
     assert report["timing"]["plan_ms"]["mean"] > 0

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from sim.evaluate import evaluate, wilson_interval
+from sim.evaluate import EvalConfig, evaluate, wilson_interval
 
 
 def test_sim_wilson_interval_known_values() -> None:
@@ -21,7 +21,9 @@ def test_sim_wilson_interval_known_values() -> None:
 
 
 def test_sim_evaluate_expert_with_video(tmp_path: Path) -> None:
-    report = evaluate("franka-reach", "expert", episodes=2, video_dir=tmp_path, max_steps=30)
+    report = evaluate(
+        EvalConfig("franka-reach", episodes=2, max_steps=30, video_dir=tmp_path), "expert"
+    )
     assert report.success_rate == 1.0 and len(report.episodes) == 2
     assert report.episodes[0]["seed"] == report.seed_start
     assert 0 < report.mean_steps <= 30
@@ -47,6 +49,6 @@ def test_sim_evaluate_callable_policy_and_reset_hook() -> None:
             return np.zeros(2)
 
     pol = Still()
-    report = evaluate("husky-nav", pol, episodes=2, max_steps=3)
+    report = evaluate(EvalConfig("husky-nav", episodes=2, max_steps=3), pol)
     assert pol.resets == 2 and report.success_rate == 0.0 and report.mean_steps == 3
     assert report.policy == "still"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jepa_wm.app.model_metrics import evaluate_checkpoint
+from jepa_wm.app.model_metrics import ModelEvalConfig, evaluate_checkpoint
 from jepa_wm.errors import ConfigError
 from jepa_wm.models.checkpoint import load_world_model
 from jepa_wm.train.config import load_train_config
@@ -43,8 +43,8 @@ def test_two_view_joint_then_frozen_stage_and_metrics(
     assert any(r.get("event") == "cached_latents" for r in log)
     latents = encode_stores(a, [two_view_store], "cpu")[0]
     assert latents.shape == (8 * 12, 32, a.latent_dim)
-    report = evaluate_checkpoint(str(tmp_path / "b"), [str(two_view_store)], horizon=2,
-                                 transitions=4)  # fmt: skip
+    cfg = ModelEvalConfig(str(tmp_path / "b"), (str(two_view_store),), horizon=2, transitions=4)
+    report = evaluate_checkpoint(cfg)
     assert report["latent"]["clips"] > 0 and "action_recovery" in report
 
 

@@ -1,12 +1,14 @@
 """planner_node (lifecycle): world model + latent MPC -> ee-delta (or v, omega) actions.
 
 configure: loads the checkpoint (jepa_wm.models.checkpoint.load_world_model) and the planner
-           config (a PolicyConfig YAML, ``planner_config``; else ``planner``) into a
-           jepa_wm.app.policy.WorldModelPolicy, whose action names and bounds come from the
-           robot description (``robot``: hardware/robots/<robot>.yaml), then creates the
-           publishers and subscriptions (as ros2/demos' lifecycle talker does). activate:
-           starts the planning thread and enables the publishers. deactivate: stops both.
-           cleanup / shutdown: destroys the publishers and subscriptions and the policy.
+           config into a jepa_wm.app.policy.WorldModelPolicy (``policy`` names a task whose
+           policy file, jepa_wm/configs/policy/<task>.yaml, the one `jepa-wm eval` uses, is the
+           base; ``planner_config`` an override YAML over it; ``planner`` a planner name: see
+           jepa_wm.app.policy_files.load_node_policy_config), whose action names and bounds
+           come from the robot description (``robot``: hardware/robots/<robot>.yaml), then
+           creates the publishers and subscriptions (as ros2/demos' lifecycle talker does).
+           activate: starts the planning thread and enables the publishers. deactivate: stops
+           both. cleanup / shutdown: destroys the publishers and subscriptions and the policy.
 Plans on frame arrival: each camera frame wakes a planning thread (the executor keeps taking
            messages meanwhile); frames that arrive while a plan runs are dropped and counted (a
            queued frame would wait up to a whole plan), so every plan starts on a fresh frame.
@@ -61,8 +63,9 @@ class PlannerNode(LifecycleNode):
     def __init__(self) -> None:
         super().__init__("planner_node")
         self.checkpoint = param(self, "checkpoint", "")
-        self.planner_config = param(self, "planner_config", "")
-        self.planner_name = param(self, "planner", "cem")
+        self.policy_name = param(self, "policy", "")  # a task's policy file ("" = none)
+        self.planner_config = param(self, "planner_config", "")  # an override file over it
+        self.planner_name = param(self, "planner", "")  # "" = the config's (default cem)
         self.goal_mode = param(self, "goal", "")  # "" = the planner config's
         self.device = param(self, "device", "cpu")
         self.robot = param(self, "robot", "panda")
@@ -107,8 +110,8 @@ class PlannerNode(LifecycleNode):
         # Heavy and only needed here: torch and the model stack load when configuring.
         import torch
 
-        from jepa_wm.app.policy import PolicyConfig, WorldModelPolicy
-        from jepa_wm.config import load_config
+        from jepa_wm.app.policy import WorldModelPolicy
+        from jepa_wm.app.policy_files import load_node_policy_config
         from jepa_wm.errors import JepaWmError
         from jepa_wm.models.checkpoint import load_world_model
 
@@ -116,10 +119,9 @@ class PlannerNode(LifecycleNode):
         try:
             spec = load_robot(self.robot).action_spec()  # names and bounds from the YAML
             model = load_world_model(self.checkpoint, device=self.device)
-            overrides = {} if self.planner_config else {"planner": self.planner_name}
-            if self.goal_mode:
-                overrides["goal"] = self.goal_mode
-            cfg = load_config(PolicyConfig, self.planner_config or None, overrides)
+            cfg = load_node_policy_config(
+                self.policy_name, self.planner_config, self.planner_name, self.goal_mode
+            )
             self.policy = WorldModelPolicy.from_config(
                 model, cfg, spec.low, spec.high, device=self.device
             )
