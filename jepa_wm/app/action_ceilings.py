@@ -104,14 +104,18 @@ def ridge_predict(
     return xe @ np.linalg.solve(xf.T @ xf + lam * np.eye(xf.shape[1]), xf.T @ y_fit)
 
 
-def _inner(data: Transitions) -> np.ndarray:
-    """Training transitions set aside to choose a ridge strength or a CNN checkpoint: those of
-    every fifth training episode, or every fifth transition when that leaves a side empty."""
-    fit = ~data.held_out
-    inner = fit & (data.episode % 5 == 0)
+def inner_split(fit: np.ndarray, episode: np.ndarray) -> np.ndarray:
+    """bool [N]: the rows of ``fit`` set aside to choose a ridge strength or a CNN checkpoint:
+    those of every fifth episode, or every fifth row when that leaves a side empty."""
+    inner = fit & (episode % 5 == 0)
     if not inner.any() or not (fit & ~inner).any():
         inner = fit & (np.arange(len(fit)) % 5 == 0)
     return inner
+
+
+def _inner(data: Transitions) -> np.ndarray:
+    """The training transitions set aside (``inner_split``)."""
+    return inner_split(~data.held_out, data.episode)
 
 
 def ridge_probe(

@@ -7,7 +7,8 @@ policy (scene seeds the training stores never used), encodes every frame with th
 encoder (all of its camera views), and fits a ridge regression from the flattened latents
 [V*P*D] to each position, on three quarters of the episodes; the error is the mean Euclidean
 distance on the other quarter, in cm, next to predicting the fitting episodes' mean position.
-The ridge strength is chosen on a fifth of the fitting episodes, never on the scored ones.
+The ridge strength is chosen on a fifth of the fitting episodes (``inner_split``, as for the
+action ceilings), never on the scored ones.
 
 The sim's privileged ``info()`` gives the positions: ``ee_pos`` for every arm task, ``cube_pos``
 for franka-grasp and franka-pick-place, ``object_pos`` for franka-push where the task has it.
@@ -23,9 +24,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from jepa_wm.app.action_ceilings import RIDGE_LAMBDAS, ridge_predict
+from jepa_wm.app.action_ceilings import RIDGE_LAMBDAS, inner_split, ridge_predict
 from jepa_wm.app.policy import observation_frames
 from jepa_wm.errors import ConfigError
+from jepa_wm.train.latent_cache import encode_views
 
 # info() keys of positions (metres, world frame) a probe may target
 POSITION_KEYS: tuple[str, ...] = ("ee_pos", "cube_pos", "object_pos")
@@ -131,9 +133,8 @@ def encode_frames(model: Any, frames: np.ndarray, device: torch.device | str = "
     model.eval()
     out = []
     for i in range(0, len(frames), 256):
-        x = torch.from_numpy(frames[i : i + 256])
-        x = x[:, None] if x.shape[1] > 1 else x[:, None, 0]  # [B, 1, V, H, W, 3] / [B, 1, H, W, 3]
-        out.append(model.encode(x.to(device))[:, 0].flatten(1).float().cpu().numpy())
+        views = list(torch.from_numpy(frames[i : i + 256]).unbind(1))
+        out.append(encode_views(model, views, device).flatten(1).float().numpy())
     return np.concatenate(out)
 
 
@@ -152,9 +153,7 @@ def fit_position_probes(
     ``mean_cm`` (mean Euclidean error on the scored episodes, cm) and ``ratio`` = probe / mean.
     """
     fit = fit_mask(data.episode, fit_fraction)
-    inner = fit & (data.episode % 5 == 0)  # chooses the ridge strength
-    if not inner.any() or not (fit & ~inner).any():
-        inner = fit & (np.arange(len(fit)) % 5 == 0)
+    inner = inner_split(fit, data.episode)  # chooses the ridge strength
     out: dict[str, dict[str, float]] = {}
     for key, y in data.positions.items():
 

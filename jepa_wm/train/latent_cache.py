@@ -26,6 +26,16 @@ if TYPE_CHECKING:
 
 
 @torch.no_grad()
+def encode_views(
+    model: JepaWorldModel, views: list[torch.Tensor], device: torch.device | str
+) -> torch.Tensor:
+    """One uint8 [B, H, W, 3] per camera view, in ``model.views`` order -> the layer-normed
+    latents of each frame, [B, P, D] (P = V x tokens per view), on the CPU."""
+    x = views[0][:, None] if len(views) == 1 else torch.stack(views, 1)[:, None]
+    return model.encode(x.to(device))[:, 0].cpu()
+
+
+@torch.no_grad()
 def encode_stores(
     model: JepaWorldModel, paths: list[str | Path], device: torch.device | str, chunk: int = 256
 ) -> list[torch.Tensor]:
@@ -41,8 +51,7 @@ def encode_stores(
             end = min(i + chunk, st.num_steps)
             # committed steps only, a view's uint8 [end - i, H, W, 3] at a time
             frames = [torch.from_numpy(st.read(k, i, end)) for k in model.views]
-            x = frames[0][:, None] if len(frames) == 1 else torch.stack(frames, 1)[:, None]
-            parts.append(model.encode(x.to(device))[:, 0].cpu())
+            parts.append(encode_views(model, frames, device))
         out.append(torch.cat(parts))
     return out
 
