@@ -16,6 +16,15 @@ sys.path.insert(0, str(ROOT / "ros_ws/src/jepa_wm_ros"))
 pytestmark = pytest.mark.ros
 
 
+def _subgoal_files(tmp_path: Path) -> list[str]:
+    """Three distinct 8x8 subgoal images for files mode."""
+    files = []
+    for i in range(3):
+        files.append(str(tmp_path / f"g{i}.png"))
+        cv2.imwrite(files[-1], np.full((8, 8, 3), 40 * i, np.uint8))
+    return files
+
+
 def _plan_toward(node, goal_id: str) -> None:  # node: a TaskNode
     from builtin_interfaces.msg import Time
     from jepa_wm_ros.conversions import plan_msg
@@ -27,10 +36,7 @@ def test_ros_task_node_switches_on_plan_budgets(tmp_path: Path, ros_env: dict) -
     import rclpy
     from jepa_wm_ros.task_node import TaskNode
 
-    files = []
-    for i in range(3):
-        files.append(str(tmp_path / f"g{i}.png"))
-        cv2.imwrite(files[-1], np.full((8, 8, 3), 40 * i, np.uint8))
+    files = _subgoal_files(tmp_path)
     args = ["--ros-args", "-p", "mode:=files", "-p", f"subgoal_files:={files}",
             "-p", "steps_per_subgoal:=2", "-p", "max_steps:=7", "-p", "episodes:=2",
             "-p", "subgoal_timeout_s:=1000.0"]  # fmt: skip
@@ -87,10 +93,7 @@ def test_ros_task_node_decides_as_eval_does(tmp_path: Path, ros_env: dict) -> No
     energies, eval_seen = _eval_decisions()
     assert sorted(set(eval_seen)) == [0, 1, 2]
     assert energies[eval_seen.index(1)] <= 0.005 < energies[eval_seen.index(2)]  # both rules
-    files = []
-    for i in range(3):
-        files.append(str(tmp_path / f"g{i}.png"))
-        cv2.imwrite(files[-1], np.full((8, 8, 3), 40 * i, np.uint8))
+    files = _subgoal_files(tmp_path)
     args = ["--ros-args", "-p", "mode:=files", "-p", f"subgoal_files:={files}",
             "-p", "energy_threshold:=0.005", "-p", "steps_per_subgoal:=4",
             "-p", "subgoal_timeout_s:=1000.0"]  # fmt: skip
