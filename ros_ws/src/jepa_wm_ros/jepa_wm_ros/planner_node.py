@@ -5,7 +5,9 @@ configure: loads the checkpoint (jepa_wm.models.checkpoint.load_world_model) and
            policy file, jepa_wm/configs/policy/<task>.yaml, the one `jepa-wm eval` uses, is the
            base; ``planner_config`` an override YAML over it; ``planner`` a planner name: see
            jepa_wm.app.policy_files.load_node_policy_config), whose action names and bounds
-           come from the robot description (``robot``: hardware/robots/<robot>.yaml), then
+           come from the robot description (``robot``: hardware/robots/<robot>.yaml), the
+           bounds narrowed to the action range the model was trained on
+           (jepa_wm.app.action_bounds: the range eval plans within), then
            creates the publishers and subscriptions (as ros2/demos' lifecycle talker does).
            activate: starts the planning thread and enables the publishers. deactivate: stops
            both. cleanup / shutdown: destroys the publishers and subscriptions and the policy.
@@ -110,6 +112,7 @@ class PlannerNode(LifecycleNode):
         # Heavy and only needed here: torch and the model stack load when configuring.
         import torch
 
+        from jepa_wm.app.action_bounds import planning_bounds, trained_action_bounds
         from jepa_wm.app.policy import WorldModelPolicy
         from jepa_wm.app.policy_files import load_node_policy_config
         from jepa_wm.errors import JepaWmError
@@ -119,12 +122,14 @@ class PlannerNode(LifecycleNode):
         try:
             spec = load_robot(self.robot).action_spec()  # names and bounds from the YAML
             model = load_world_model(self.checkpoint, device=self.device)
+            # the robot's bounds, narrowed to the actions the model was trained on
+            low, high = planning_bounds(
+                spec.low, spec.high, trained_action_bounds(self.checkpoint)
+            )
             cfg = load_node_policy_config(
                 self.policy_name, self.planner_config, self.planner_name, self.goal_mode
             )
-            self.policy = WorldModelPolicy.from_config(
-                model, cfg, spec.low, spec.high, device=self.device
-            )
+            self.policy = WorldModelPolicy.from_config(model, cfg, low, high, device=self.device)
         except (JepaWmError, ValueError) as exc:
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
