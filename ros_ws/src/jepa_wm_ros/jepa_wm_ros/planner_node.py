@@ -123,9 +123,7 @@ class PlannerNode(LifecycleNode):
             spec = load_robot(self.robot).action_spec()  # names and bounds from the YAML
             model = load_world_model(self.checkpoint, device=self.device)
             # the robot's bounds, narrowed to the actions the model was trained on
-            low, high = planning_bounds(
-                spec.low, spec.high, trained_action_bounds(self.checkpoint)
-            )
+            low, high = planning_bounds(spec.low, spec.high, trained_action_bounds(self.checkpoint))
             cfg = load_node_policy_config(
                 self.policy_name, self.planner_config, self.planner_name, self.goal_mode
             )
