@@ -82,8 +82,11 @@ class FrankaPushEnv(FrankaEnv):
             a[2] = PUSH_Z - ee[2]
         elif np.linalg.norm(ee[:2] - behind) > 0.012:
             near_cube = np.linalg.norm(rel) < half + 0.05
-            if ee[2] < HOVER_Z - 0.02 and near_cube:  # lift clear before going around
+            if ee[2] < HOVER_Z - 0.02 and near_cube:  # lift clear before going around,
                 a[2] = HOVER_Z - ee[2]
+                # backing off the cube: lifting straight up can hook the closed fingers on its
+                # edge and tip the wrist into its joint limit (seen on eval seed 1000001)
+                a[:2] = rel / max(np.linalg.norm(rel), 1e-6) * 0.01
             else:
                 a[:2] = (behind - ee[:2]) * 0.9
                 a[2] = (HOVER_Z - ee[2]) * 0.5
