@@ -5,6 +5,8 @@ Usage::
     from planners.registry import make_planner, PLANNER_NAMES
     planner = make_planner("cem", rollout, cost, low, high, horizon=2, samples=400, topk=20)
     result = planner.plan(context, goal)
+    spec = PlannerSpec("cem", {"samples": 400})    # a config file's ``planner:`` section
+    spec.config(where="policy.yaml")                # its options checked by the same rules
 
 Unknown planner names or override keys raise ValueError listing the valid ones; values are
 type-checked against the config dataclass and range-checked by its ``__post_init__``.
@@ -12,6 +14,7 @@ type-checked against the config dataclass and range-checked by its ``__post_init
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
@@ -52,6 +55,46 @@ def planner_config(name: str, **overrides: Any) -> PlannerConfig:
     loader, ``jepa_wm.config_loader.build``); ValueError "planner 'cem': ..." on a bad one."""
     cls = planner_class(name).Config
     return build(cls, overrides, where=f"planner {name!r}", error=ValueError, rules=_RULES)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannerSpec:
+    """Which registered planner plans, and its options: a config file's ``planner:`` section
+    (``jepa_wm.app.policy.PolicyConfig.planner``).
+
+    name: a registry name (PLANNER_NAMES); options: fields of that planner's config dataclass
+    (budget, fixed_dims, seed, deadline_ms), checked by :meth:`config` or when
+    :func:`make_planner` builds the planner. The options belong to the named planner: a config
+    layer that names another planner drops the options of the layers below it."""
+
+    name: str = "cem"
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def config(
+        self,
+        *,
+        where: str,
+        keys: str = "planner",
+        options_where: str | None = None,
+        error: type[Exception] = ValueError,
+    ) -> PlannerConfig:
+        """The named planner's config with these options, validated as :func:`make_planner`
+        would. Raises ``error`` in one line naming the source and key: "<where>: planner.name:
+        unknown planner 'x'; valid planners: ..." or "<options_where>: planner.options: unknown
+        option 'y'; valid options: ..." (``options_where``: the source of the options, default
+        ``where``; ``keys``: where this section sits in it)."""
+        try:
+            cls = planner_class(self.name).Config
+        except ValueError as exc:
+            raise error(f"{where}: {keys}.name: {exc}") from None
+        return build(
+            cls,
+            self.options,
+            where=options_where or where,
+            keys=f"{keys}.options",
+            error=error,
+            rules=_RULES,
+        )
 
 
 def make_planner(

@@ -4,7 +4,8 @@
 eval`, the bench and the ROS planner node run; its subgoals advance by
 ``planners.subgoals.SubgoalSequencer``, the rule the ROS task node applies too.
 
-``policy.PolicyConfig`` is the schema of a latent-MPC policy (nested ``cost:`` and ``mpc:``
-sections); ``policy_files`` loads each task's tuned one from ``jepa_wm/configs/policy/<env>.yaml``
-for ``jepa-wm eval`` (``mpc_eval``), ``jepa-wm bench planner`` and the ROS planner node.
+``policy.PolicyConfig`` is the schema of a latent-MPC policy (nested ``planner:``, ``cost:`` and
+``mpc:`` sections); ``policy_files`` loads each task's tuned one from
+``jepa_wm/configs/policy/<env>.yaml`` for ``jepa-wm eval`` (``mpc_eval``), ``jepa-wm bench
+planner`` and the ROS planner node.
 """

@@ -41,7 +41,7 @@ def action_recovery(
     *,
     transitions: int = 300,
     planner: str = "cem",
-    planner_overrides: dict[str, Any] | None = None,
+    planner_options: dict[str, Any] | None = None,
     action_names: list[str] | None = None,
     device: torch.device | str = "cpu",
     seed: int = 0,
@@ -60,7 +60,7 @@ def action_recovery(
         lat, st = model.rollout(ctx, actions)
         return Prediction(latents=lat, states=st)
 
-    opts = {"seed": seed, **(planner_overrides or {})}
+    opts = {"seed": seed, **(planner_options or {})}
     try:
         plan = make_planner(planner, rollout, cost, low, high, horizon=1, device=device, **opts)
     except ValueError as exc:  # an unknown planner or option: the user's input, not a bug
@@ -85,7 +85,7 @@ def action_recovery(
     return {
         "transitions": len(f),
         "planner": planner,
-        "planner_options": dict(planner_overrides or {}),
+        "planner_options": dict(planner_options or {}),
         **recovery_report(f, t, r, action_names, seed),
     }
 
@@ -181,7 +181,7 @@ def evaluate_checkpoint(cfg: ModelEvalConfig, device: torch.device | str = "cpu"
             high,
             transitions=transitions,
             planner=cfg.planner,
-            planner_overrides=dict(cfg.planner_options),
+            planner_options=dict(cfg.planner_options),
             action_names=names,
             device=device,
         )

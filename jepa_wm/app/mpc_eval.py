@@ -46,7 +46,7 @@ class EnvMPCPolicy:
         self.model, self.cfg, self.env_name = model, cfg, env_name
         self.device = torch.device(device)
         self.use_subgoals = env_name in SUBGOAL_ENVS if use_subgoals is None else use_subgoals
-        self.name = f"wm-{cfg.planner}"
+        self.name = f"wm-{cfg.planner.name}"
         self.inner: WorldModelPolicy | None = None
         self.steps_per_subgoal: int | None = cfg.steps_per_subgoal
         self.env: Any = None
@@ -57,9 +57,11 @@ class EnvMPCPolicy:
     def bind_env(self, env: Any) -> None:
         self.env = env
         spec = env.action_spec
-        overrides = dict(self.cfg.planner_overrides)
-        overrides.setdefault("fixed_dims", list(default_fixed_dims(spec.names, self.env_name)))
-        cfg = dataclasses.replace(self.cfg, planner_overrides=overrides)
+        options = dict(self.cfg.planner.options)
+        options.setdefault("fixed_dims", list(default_fixed_dims(spec.names, self.env_name)))
+        cfg = dataclasses.replace(
+            self.cfg, planner=dataclasses.replace(self.cfg.planner, options=options)
+        )
         self.resolved = cfg
         self.inner = WorldModelPolicy.from_config(self.model, cfg, spec.low, spec.high, self.device)
 

@@ -8,7 +8,7 @@ frames, states and executed actions form the rollout context (KV-cached by the m
 
 Usage::
 
-    pol = WorldModelPolicy(model, planner="cem", planner_overrides={"samples": 200},
+    pol = WorldModelPolicy(model, planner="cem", planner_options={"samples": 200},
                            action_low=spec.low, action_high=spec.high, horizon=1)
     pol.reset()
     action = pol(obs, goal)          # np.ndarray (A,), within bounds
@@ -35,7 +35,7 @@ from jepa_wm.models.interfaces import WorldModel
 from planners.costs import CostConfig, make_cost
 from planners.interfaces import Goal, Prediction
 from planners.mpc import MPCConfig, RecedingHorizon, current_energy
-from planners.registry import make_planner
+from planners.registry import PlannerSpec, make_planner
 from planners.subgoals import SubgoalBudget, SubgoalSequencer
 
 # The one switch for what a planner gets of a goal observation, the same in `jepa-wm eval
@@ -54,8 +54,9 @@ class PolicyConfig:
     (``jepa_wm/configs/policy/<env>.yaml``, see ``jepa_wm.app.policy_files``) and of
     ``--planner-config`` / ``planner_config`` override files.
 
-    planner: registry name; planner_overrides: fields of that planner's config (budget,
-    fixed_dims, seed, deadline_ms); horizon H; cost: the energy (``cost:`` section, CostConfig:
+    planner: which planner and its options (``planner:`` section, planners.registry.PlannerSpec:
+    name, a registry name; options, fields of that planner's config: budget, fixed_dims, seed,
+    deadline_ms); horizon H; cost: the energy (``cost:`` section, CostConfig:
     kind, mode, state_weight, state_scale; the state term compares predicted states with the
     goal's state); mpc: the receding-horizon loop (``mpc:`` section, MPCConfig: execute_steps,
     warm_start, shift_fill); switch_energy / steps_per_subgoal: subgoal switching (see
@@ -64,14 +65,13 @@ class PolicyConfig:
     torch | onnxruntime | tensorrt, and an exported ONNX/engine file or dir, empty to export
     the checkpoint in memory)."""
 
-    planner: str = "cem"
+    planner: PlannerSpec = dataclasses.field(default_factory=PlannerSpec)
     goal: str = "image+state"
     horizon: int = 1
     cost: CostConfig = dataclasses.field(default_factory=CostConfig)
     mpc: MPCConfig = dataclasses.field(default_factory=MPCConfig)
     switch_energy: float | None = None
     steps_per_subgoal: int | None = None
-    planner_overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
     backend: str = "torch"
     backend_path: str = ""
 
@@ -111,7 +111,7 @@ class WorldModelPolicy:
         self,
         model: WorldModel,
         planner: str = "cem",
-        planner_overrides: Mapping[str, Any] | None = None,
+        planner_options: Mapping[str, Any] | None = None,
         device: torch.device | str = "cpu",
         action_low: Sequence[float] | np.ndarray | None = None,
         action_high: Sequence[float] | np.ndarray | None = None,
@@ -155,7 +155,7 @@ class WorldModelPolicy:
                 torch.from_numpy(self.high),
                 horizon,
                 device=self.device,
-                **dict(planner_overrides or {}),
+                **dict(planner_options or {}),
             )
             mpc = mpc or MPCConfig(execute_steps=execute_steps, warm_start=warm_start)
         except ValueError as exc:
@@ -177,11 +177,12 @@ class WorldModelPolicy:
         action_high: Sequence[float] | np.ndarray,
         device: torch.device | str = "cpu",
     ) -> WorldModelPolicy:
-        """Build from a resolved ``PolicyConfig`` (its cost and mpc sections as they are)."""
+        """Build from a resolved ``PolicyConfig`` (its planner, cost and mpc sections as they
+        are)."""
         return cls(
             model,
-            cfg.planner,
-            cfg.planner_overrides,
+            cfg.planner.name,
+            cfg.planner.options,
             device,
             action_low,
             action_high,

@@ -36,7 +36,7 @@ def default_budget(policy: str = BENCH_POLICY) -> dict[str, int]:
     from jepa_wm.app.policy_files import load_policy_config
 
     cfg = load_policy_config(None, None, policy)
-    opts = cfg.planner_overrides
+    opts = cfg.planner.options
     return {
         "samples": int(opts["samples"]),
         "iterations": int(opts["iterations"]),

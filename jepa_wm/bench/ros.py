@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--planner-config", default="", help="override YAML over the policy file")
     parser.add_argument(
         "--deadline-ms", type=float, default=100.0,
-        help="planner deadline from frame arrival (planner_overrides.deadline_ms); 0: none",
+        help="planner deadline from frame arrival (planner.options.deadline_ms); 0: none",
     )  # fmt: skip
     parser.add_argument(
         "--load-procs", type=int, default=2, help="busy-looping processes in the contended case"
@@ -143,9 +143,9 @@ def _planner_config(args: argparse.Namespace, out: Path) -> str:
 
     data = read_yaml(args.planner_config) if args.planner_config else {}
     cfg = load_policy_config(args.planner_config or None, None, args.policy or None)
-    over = dict(cfg.planner_overrides)
-    over["deadline_ms"] = float(args.deadline_ms) if args.deadline_ms > 0 else None
-    data["planner_overrides"] = over
+    options = dict(cfg.planner.options)
+    options["deadline_ms"] = float(args.deadline_ms) if args.deadline_ms > 0 else None
+    data["planner"] = {"name": cfg.planner.name, "options": options}
     out.write_text(yaml.safe_dump(data))
     return str(out)
 

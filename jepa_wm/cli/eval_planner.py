@@ -8,13 +8,13 @@ Example::
 
 Each task's tuned policy is ``jepa_wm/configs/policy/<env>.yaml`` (the one the launch files'
 planner_node and ``jepa-wm bench planner`` load too). ``--planner-config`` overrides keys of it
-with a YAML of ``jepa_wm.app.policy.PolicyConfig`` fields (sections merge key by key)::
+with a YAML of ``jepa_wm.app.policy.PolicyConfig`` fields (sections merge key by key;
+``planner.options`` is replaced whole, and dropped when another planner is named)::
 
-    planner: cem
+    planner: {name: cem, options: {samples: 200, iterations: 3, topk: 20}}
     horizon: 1
     cost: {kind: l1, state_weight: 0.0}      # kind l1 or l2
     mpc: {execute_steps: 1}
-    planner_overrides: {samples: 200, iterations: 3, topk: 20}
 
 Grasp and pick-and-place plan through the env's subgoal sequence (pre-grasp, grasp, lift).
 """

@@ -12,6 +12,7 @@ from jepa_wm.errors import ConfigError
 from jepa_wm.models.config import model_config
 from jepa_wm.models.world_model import JepaWorldModel
 from planners.costs import CostConfig
+from planners.registry import PlannerSpec
 from tests.app.test_app_policy import FAST, HIGH, LOW, _model, _obs
 
 
@@ -22,7 +23,9 @@ def _with_readout() -> JepaWorldModel:
 
 
 def _policy(model: JepaWorldModel, goal: str) -> WorldModelPolicy:
-    cfg = PolicyConfig(goal=goal, cost=CostConfig(state_weight=1.0), planner_overrides=FAST)
+    cfg = PolicyConfig(
+        goal=goal, cost=CostConfig(state_weight=1.0), planner=PlannerSpec(options=FAST)
+    )
     return WorldModelPolicy.from_config(model, cfg, LOW, HIGH)
 
 

@@ -11,6 +11,7 @@ from jepa_wm.app.policy import PolicyConfig, WorldModelPolicy
 from jepa_wm.errors import ConfigError
 from jepa_wm.models.config import model_config
 from jepa_wm.models.world_model import JepaWorldModel
+from planners.registry import PlannerSpec
 
 LOW = np.array([-0.05] * 3 + [-0.1] * 3 + [-0.02], dtype=np.float32)
 HIGH = -LOW
@@ -91,7 +92,7 @@ def test_bad_config_is_a_user_error() -> None:
     with pytest.raises(ConfigError, match="valid options"):
         WorldModelPolicy(_model(), "cem", {"smaples": 3}, "cpu", LOW, HIGH)
     with pytest.raises(ConfigError, match="valid planners"):
-        WorldModelPolicy.from_config(_model(), PolicyConfig(planner="x"), LOW, HIGH)
+        WorldModelPolicy.from_config(_model(), PolicyConfig(planner=PlannerSpec("x")), LOW, HIGH)
     with pytest.raises(ConfigError, match="action bounds"):
         WorldModelPolicy(_model(), "cem", {}, "cpu", LOW[:3], HIGH[:3])
 

@@ -38,13 +38,13 @@ def _model() -> JepaWorldModel:
 def test_policy_config_from_yaml_and_cli(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(
-        "planner: mppi\nhorizon: 2\ncost: {state_scale: [1, 2]}\nplanner_overrides: {samples: 32}\n"
+        "planner: {name: mppi, options: {samples: 32}}\nhorizon: 2\ncost: {state_scale: [1, 2]}\n"
     )
     cfg = load_policy_config(path)
-    assert (cfg.planner, cfg.horizon, cfg.planner_overrides) == ("mppi", 2, {"samples": 32})
+    assert (cfg.planner.name, cfg.horizon, cfg.planner.options) == ("mppi", 2, {"samples": 32})
     assert cfg.cost.state_scale == (1, 2)
     cfg = load_policy_config(path, planner="cem", horizon=3)
-    assert (cfg.planner, cfg.horizon, cfg.planner_overrides) == ("cem", 3, {})
+    assert (cfg.planner.name, cfg.horizon, cfg.planner.options) == ("cem", 3, {})
     path.write_text("horizn: 2\n")
     with pytest.raises(ConfigError, match="valid keys"):
         load_policy_config(path)
@@ -53,9 +53,9 @@ def test_policy_config_from_yaml_and_cli(tmp_path: Path) -> None:
 def test_env_defaults_sit_under_the_file(tmp_path: Path) -> None:
     cfg = load_policy_config(None, None, "franka-reach")
     assert cfg.cost.state_weight > 0 and len(cfg.cost.state_scale) == 7
-    assert cfg.planner_overrides["samples"] == 100
+    assert cfg.planner.options["samples"] == 100
     # another planner drops the env default's CEM options
-    assert load_policy_config(None, "mppi", "franka-reach").planner_overrides == {}
+    assert load_policy_config(None, "mppi", "franka-reach").planner.options == {}
     path = tmp_path / "p.yaml"
     path.write_text("cost: {state_weight: 0.0}\n")
     assert load_policy_config(path, None, "husky-nav").cost.state_weight == 0.0
@@ -70,10 +70,10 @@ def test_default_fixed_dims() -> None:
 
 
 def test_closed_loop_eval_on_reach_runs(tmp_path: Path) -> None:
-    cfg = load_policy_config(None, "cem", planner_overrides=FAST)
+    cfg = load_policy_config(None, "cem", planner_options=FAST)
     report = evaluate_planner(_model(), cfg, EvalConfig("franka-reach", episodes=1, max_steps=2))
     assert report["num_episodes"] == 1 and report["episodes"][0]["steps"] == 2
-    assert report["policy_config"]["planner_overrides"]["fixed_dims"] == [3, 4, 5, 6]
+    assert report["policy_config"]["planner"]["options"]["fixed_dims"] == [3, 4, 5, 6]
     assert report["timing"]["plan_ms"]["mean"] > 0
     assert 0.0 <= report["success_rate"] <= 1.0
 
@@ -81,7 +81,7 @@ def test_closed_loop_eval_on_reach_runs(tmp_path: Path) -> None:
 def test_eval_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ckpt = save_checkpoint(_model(), tmp_path / "run")
     conf = tmp_path / "planner.yaml"
-    conf.write_text("planner: random\nplanner_overrides: {samples: 4}\n")
+    conf.write_text("planner: {name: random, options: {samples: 4}}\n")
     out = tmp_path / "report.json"
     args = ["eval", "--checkpoint", str(ckpt), "--env", "franka-reach", "--episodes", "1"]
     args += ["--max-steps", "1", "--planner-config", str(conf), "--json", "--out", str(out)]
@@ -89,7 +89,7 @@ def test_eval_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     printed = json.loads(capsys.readouterr().out)
     assert printed["policy"] == "wm-random" and json.loads(out.read_text())["num_episodes"] == 1
     bad = ["eval", "--checkpoint", str(ckpt), "--env", "franka-reach", "--planner-config"]
-    conf.write_text("planner: cem\nplanner_overrides: {sampels: 4}\n")
+    conf.write_text("planner: {name: cem, options: {sampels: 4}}\n")
     assert main([*bad, str(conf), "--episodes", "1", "--max-steps", "1"]) == 1
     assert "valid options" in capsys.readouterr().err
 
@@ -131,7 +131,7 @@ class _FakeArmEnv:
 
 
 def test_env_policy_plans_through_the_env_subgoals() -> None:
-    cfg = load_policy_config(None, "cem", "franka-grasp", planner_overrides=FAST)
+    cfg = load_policy_config(None, "cem", "franka-grasp", planner_options=FAST)
     pol = EnvMPCPolicy(_model(), cfg, "franka-grasp")
     pol.bind_env(_FakeArmEnv())
     pol.reset()

@@ -100,7 +100,7 @@ def test_eval_launch_and_bench_plan_with_the_same_config(env_name: str) -> None:
         str(params.get("goal", "")),
     )
     assert to_dict(node) == want
-    opts = want["planner_overrides"]
+    opts = want["planner"]["options"]
     budget = {k: opts[k] for k in ("samples", "iterations", "topk")} | {"horizon": want["horizon"]}
     assert bench.default_budget(env_name) == budget
     names = make_env(env_name).action_spec.names
@@ -127,10 +127,73 @@ def test_override_file_changes_keys_and_sections_merge(tmp_path: Path) -> None:
     cfg = load_node_policy_config("husky-nav", str(over), "", "image")
     assert cfg.cost.state_weight == 0.5 and cfg.cost.state_scale == base.cost.state_scale
     assert cfg.mpc.execute_steps == 2 and cfg.mpc.warm_start == base.mpc.warm_start
-    assert (cfg.horizon, cfg.planner_overrides, cfg.goal) == (3, base.planner_overrides, "image")
+    assert (cfg.horizon, cfg.planner.options, cfg.goal) == (3, base.planner.options, "image")
     over.write_text("cost: {state_wieght: 0.5}\n")
     with pytest.raises(ConfigError, match=rf"^{over}: cost: unknown key 'state_wieght'"):
         load_node_policy_config("husky-nav", str(over))
     over.write_text("mpc: {execute_steps: true}\n")
     with pytest.raises(ConfigError, match=rf"^{over}: mpc.execute_steps: expected int, got true"):
         load_policy_config(over, env="franka-grasp")
+
+
+def test_planner_section_layers_by_name(tmp_path: Path) -> None:
+    """``planner.options`` is replaced whole; a layer naming another planner drops the options
+    below it, while the task's rotation dims stay pinned for that planner too."""
+    over = tmp_path / "over.yaml"
+    base = load_policy_config(None, None, "franka-grasp")
+    over.write_text("planner: {name: cem}\n")
+    assert load_policy_config(over, env="franka-grasp").planner == base.planner
+    over.write_text("planner: {options: {samples: 50}}\n")
+    assert load_policy_config(over, env="franka-grasp").planner.options == {"samples": 50}
+    over.write_text("planner: {name: mppi}\n")
+    cfg = load_policy_config(over, env="franka-grasp")
+    assert (cfg.planner.name, cfg.planner.options) == ("mppi", {})
+    assert load_policy_config(over, "cem", "franka-grasp").planner.options == {}
+    over.write_text("planner: {name: mppi, options: {samples: 40}}\n")
+    cfg = load_node_policy_config("franka-grasp", str(over))
+    assert (cfg.planner.name, cfg.planner.options) == ("mppi", {"samples": 40})
+    env = make_env("franka-grasp")
+    try:
+        dims = {"action_dim": len(env.action_spec.names), "state_dim": 7}
+        policy = EnvMPCPolicy(JepaWorldModel(model_config("tiny", dims)), cfg, "franka-grasp")
+        policy.bind_env(env)
+    finally:
+        env.close()
+    assert policy.resolved.planner.options == {"samples": 40, "fixed_dims": [3, 4]}
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("planner: {options: {sampels: 4}}", "planner.options: unknown option 'sampels'; valid"),
+        ("planner: {options: {samples: true}}", "planner.options.samples: must be int, got true"),
+        ("planner: {name: mppi, options: {topk: 4}}", "planner.options: unknown option 'topk'"),
+        ("planner: {name: cme}", "planner.name: unknown planner 'cme'; valid planners: cem"),
+        ("planner: {name: cem, optoins: {}}", "planner: unknown key 'optoins'; valid keys"),
+    ],
+)
+def test_a_bad_planner_section_names_its_file_and_key(
+    tmp_path: Path, text: str, error: str
+) -> None:
+    over = tmp_path / "over.yaml"
+    over.write_text(text + "\n")
+    with pytest.raises(ConfigError, match=rf"^{over}: {error}"):
+        load_policy_config(over, env="franka-grasp")
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("planner: cem\nhorizon: 2\n", "planner"),
+        ("planner_overrides: {samples: 8}\n", "planner_overrides"),
+        ("planner: mppi\nplanner_overrides: {samples: 8}\n", "planner"),
+    ],
+)
+def test_the_old_flat_planner_spelling_says_the_new_one(
+    tmp_path: Path, text: str, key: str
+) -> None:
+    old = tmp_path / "old.yaml"
+    old.write_text(text)
+    new = r"`planner: \{name: cem, options: \{samples: 100\}\}` replaces `planner: cem`"
+    with pytest.raises(ConfigError, match=rf"^{old}: {key}: old spelling; .*{new}"):
+        load_node_policy_config("franka-grasp", str(old))

@@ -155,7 +155,7 @@ def test_eval_cli_with_the_onnxruntime_backend(
 ) -> None:
     ckpt = save_checkpoint(_model(), tmp_path / "ck")
     conf = tmp_path / "planner.yaml"
-    conf.write_text("planner: cem\nbackend: torch\nplanner_overrides: {samples: 8, topk: 2}\n")
+    conf.write_text("planner: {name: cem, options: {samples: 8, topk: 2}}\nbackend: torch\n")
     args = ["eval", "--checkpoint", str(ckpt), "--env", "franka-reach", "--episodes", "1"]
     args += ["--max-steps", "2", "--planner-config", str(conf), "--json"]
     assert main([*args, "--backend", "onnxruntime"]) == 0

@@ -12,6 +12,7 @@ from jepa_wm.errors import ConfigError
 from jepa_wm.models.checkpoint import load_world_model, save_checkpoint
 from jepa_wm.models.config import model_config
 from jepa_wm.models.world_model import JepaWorldModel
+from planners.registry import PlannerSpec
 
 TWO = {"views": ["rgb", "rgb_wrist"]}
 LOW = np.array([-0.05] * 3 + [-0.1] * 3 + [-0.02], dtype=np.float32)
@@ -81,7 +82,8 @@ def test_policy_plans_from_every_view_and_names_a_missing_one() -> None:
     frames = observation_frames(obs, ("rgb", "rgb_wrist"))
     assert frames.shape == (2, 64, 64, 3) and np.array_equal(frames[1], wrist)
     assert observation_frames(obs).shape == (64, 64, 3)
-    cfg = PolicyConfig(planner_overrides={"samples": 8, "iterations": 1, "topk": 2, "seed": 0})
+    fast = {"samples": 8, "iterations": 1, "topk": 2, "seed": 0}
+    cfg = PolicyConfig(planner=PlannerSpec(options=fast))
     pol = WorldModelPolicy.from_config(_model(), cfg, LOW, -LOW)
     action = pol(obs, obs)
     assert action.shape == (7,) and np.all(np.isfinite(action))

@@ -100,7 +100,7 @@ def _checkpoint(tmp_path: Path) -> tuple[Path, Path]:
     torch.manual_seed(0)
     ckpt = save_checkpoint(JepaWorldModel(model_config("tiny")), tmp_path / "tiny")
     conf = tmp_path / "planner.yaml"
-    conf.write_text("planner: cem\nplanner_overrides: {samples: 8, iterations: 1, topk: 2}\n")
+    conf.write_text("planner: {name: cem, options: {samples: 8, iterations: 1, topk: 2}}\n")
     return ckpt, conf
 
 

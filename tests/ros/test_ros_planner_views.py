@@ -59,7 +59,7 @@ def _checkpoint(tmp_path: Path) -> tuple[Path, Path]:
     model = JepaWorldModel(model_config("tiny", {"views": ["rgb", "rgb_wrist"]}))
     ckpt = save_checkpoint(model, tmp_path / "two_views")
     conf = tmp_path / "planner.yaml"
-    conf.write_text("planner: cem\nplanner_overrides: {samples: 8, iterations: 1, topk: 2}\n")
+    conf.write_text("planner: {name: cem, options: {samples: 8, iterations: 1, topk: 2}}\n")
     return ckpt, conf
 
 

@@ -14,7 +14,7 @@ configure: loads the checkpoint (jepa_wm.models.checkpoint.load_world_model) and
 Plans on frame arrival: each camera frame wakes a planning thread (the executor keeps taking
            messages meanwhile); frames that arrive while a plan runs are dropped and counted (a
            queued frame would wait up to a whole plan), so every plan starts on a fresh frame.
-           With ``planner_overrides.deadline_ms`` in the planner config the deadline runs from
+           With ``planner.options.deadline_ms`` in the planner config the deadline runs from
            the frame's ARRIVAL: the anytime planner stops iterating in time, and a frame too old to plan one iteration in time is dropped (counted) for the
            next one, so a loaded CPU lowers plan quality instead of stalling the robot.
 Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra8/mono8 are
@@ -135,7 +135,7 @@ class PlannerNode(LifecycleNode):
         self.extra_views = tuple(v[len("rgb_") :] for v in self.policy.views[1:])
         self.create_io()
         self.get_logger().info(
-            f"loaded {self.checkpoint} with planner {cfg.planner}, goal {cfg.goal}"
+            f"loaded {self.checkpoint} with planner {cfg.planner.name}, goal {cfg.goal}"
         )
         return super().on_configure(state)
 
