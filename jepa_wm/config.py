@@ -59,9 +59,20 @@ def load_config(
     overrides: Mapping[str, Any] | None = None,
 ) -> T:
     """Defaults from ``cls``, then the YAML file at ``path``, then ``overrides`` (shallow)."""
+    data = config_data(path, overrides)
+    return from_dict(cls, data, where=str(path) if path else cls.__name__)
+
+
+def config_data(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The YAML mapping at ``path`` (empty without one) updated with ``overrides``, shallowly:
+    an override replaces the file's whole key; a None override (an unset CLI flag) is skipped.
+
+    Raises ConfigError naming the file when it is missing, invalid YAML or not a mapping."""
     data: dict[str, Any] = read_yaml(path) if path is not None else {}
     data.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return from_dict(cls, data, where=str(path) if path else cls.__name__)
+    return data
 
 
 def save_config(cfg: Any, path: str | Path) -> None:

@@ -10,10 +10,12 @@ V-JEPA 2's ViT-g (256 px, 16 px patches), since planning time is the predictor's
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from jepa_wm.config import from_dict
+from jepa_wm.config_loader import merge
 from jepa_wm.errors import ConfigError
 
 
@@ -179,17 +181,17 @@ def preset_dict(name: str) -> dict[str, Any]:
     return {"preset": name, **{k: dict(v) for k, v in _PRESETS[name].items()}}
 
 
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """Recursive dict merge: values of ``over`` win, nested dicts merge."""
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
+def model_data(preset: str = "tiny", overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Preset ``preset``'s plain mapping with nested ``overrides`` merged in, section by section
+    (``jepa_wm.config_loader.merge``), ready for the loader to build a ModelConfig from.
+
+    Raises ConfigError on an unknown preset (listing the valid ones)."""
+    return merge(ModelConfig, preset_dict(preset), overrides or {})
 
 
 def model_config(
     preset: str = "tiny",
-    overrides: dict[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
     *,
     where: str = "model config",
     keys: str = "",
@@ -198,8 +200,7 @@ def model_config(
 
     ``where``/``keys``: the file and key path the overrides came from, for error messages.
     """
-    data = merge(preset_dict(preset), overrides or {})
-    return from_dict(ModelConfig, data, where=where, keys=keys)
+    return from_dict(ModelConfig, model_data(preset, overrides), where=where, keys=keys)
 
 
 def replace(cfg: ModelConfig, **changes: Any) -> ModelConfig:

@@ -2,7 +2,7 @@
 
 Example YAML (every key optional; unknown keys raise ConfigError listing the valid ones)::
 
-    preset: tiny
+    preset: tiny           # the model preset the model: keys below are merged onto
     model: {predictor: {context_len: 1, conditioning: token}}
     mode: joint            # or two_stage
     steps: 3000
@@ -11,13 +11,15 @@ Example YAML (every key optional; unknown keys raise ConfigError listing the val
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jepa_wm.config import load_config
+from jepa_wm.config import config_data, from_dict
+from jepa_wm.config_loader import shown
 from jepa_wm.errors import ConfigError
-from jepa_wm.models.config import ModelConfig, model_config
+from jepa_wm.models.config import ModelConfig, model_data, replace
 
 MODES = ("joint", "two_stage")
 TARGETS = ("stopgrad", "ema")
@@ -41,10 +43,19 @@ class TrainConfig:
         the prediction is the world-model loss (joint) or view invariance (two-stage).
       * "masked": I-JEPA / V-JEPA masked latent prediction with an EMA target (two-stage
         only: V-JEPA 2-AC freezes the masked-pretrained encoder under its predictor).
+
+    model: the world model, typed and whole. Its preset is named once, in ``model.preset``:
+    ``TrainConfig()`` holds ``ModelConfig()``, which is the ``tiny`` preset, and another preset
+    in code is ``TrainConfig(model=model_config("small"))``. So a train config cannot name one
+    preset and hold another's model, and there is no unresolved "the preset's" model (None)
+    to fill in later. In YAML (and the CLI's ``--preset``) a top-level ``preset:`` key picks
+    the preset that the file's ``model:`` keys are merged onto; :func:`load_train_config`
+    resolves it, so it is a loading instruction rather than a field. ``model.action_dim`` and
+    ``model.state_dim`` are placeholders until the data is read: :meth:`model_config` replaces
+    them with the store's widths (a run's saved ``config.yaml`` holds the data's).
     """
 
-    preset: str = "tiny"
-    model: dict[str, Any] = field(default_factory=dict)  # nested overrides of the preset
+    model: ModelConfig = field(default_factory=ModelConfig)
     mode: str = "joint"
     steps: int = 3000
     pretrain_steps: int = 1000
@@ -109,8 +120,7 @@ class TrainConfig:
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
         self._check_objective()
-        views = self.model.get("views", ("rgb",)) if isinstance(self.model, dict) else ("rgb",)
-        if len(views) > 1 and self.target == "ema":
+        if len(self.model.views) > 1 and self.target == "ema":
             raise ValueError(
                 "several camera views (model.views) train with target stopgrad; the joint EMA "
                 "target is single-view for now"
@@ -160,21 +170,50 @@ class TrainConfig:
             raise ValueError("mask_pred_dim must be a multiple of mask_pred_heads")
 
     def model_config(self, action_dim: int, state_dim: int) -> ModelConfig:
-        """The model config: preset + overrides + the data's action/state dims."""
-        over = {**self.model, "action_dim": action_dim, "state_dim": state_dim}
-        return model_config(self.preset, over)
+        """``model`` with the data's dims: ``action_dim``/``state_dim`` are the widths of the
+        store's ``action`` and ``state`` vectors."""
+        return replace(self.model, action_dim=action_dim, state_dim=state_dim)
 
 
 def load_train_config(
-    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
 ) -> TrainConfig:
-    """Defaults, then YAML ``path``, then ``overrides``; the model overrides are validated too."""
-    cfg = load_config(TrainConfig, path, overrides)
-    where = str(path) if path else "train config"
-    if not isinstance(cfg.model, dict):
-        raise ConfigError(f"{where}: model: expected a mapping, got {type(cfg.model).__name__}")
-    # Unknown/invalid model keys fail now (naming the file and model.<key path>), not mid-run.
-    model_config(
-        cfg.preset, {**cfg.model, "action_dim": 1, "state_dim": 1}, where=where, keys="model"
-    )
-    return cfg
+    """Defaults, then YAML ``path``, then ``overrides`` (shallow: an overridden ``model``
+    replaces the file's whole section).
+
+    The ``model:`` section is merged onto its preset (the top-level ``preset:``, or
+    ``model.preset`` as a saved config holds it; default tiny) and built with the rest, so an
+    unknown or invalid model key fails now, naming the file and ``model.<key path>``. Raises
+    ConfigError, also when ``preset`` and ``model.preset`` name different presets.
+    """
+    where = str(path) if path else TrainConfig.__name__
+    data = config_data(path, overrides)
+    data["model"] = _model_data(data, where)
+    return from_dict(TrainConfig, data, where=where)
+
+
+def _model_data(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The file's ``model:`` section merged onto its preset; pops ``data``'s ``preset`` key."""
+    model = data.get("model")
+    if model is None:
+        model = {}  # as the loader reads an empty section: the defaults
+    if not isinstance(model, Mapping):
+        raise ConfigError(f"{where}: model: expected a mapping, got {shown(model)}")
+    named = model.get("preset")
+    if "preset" not in data:
+        if named is None:
+            return model_data(overrides=model)  # the default preset
+        key, name = "model.preset", named
+    else:
+        key, name = "preset", data.pop("preset")
+        if named is not None and name != named:
+            raise ConfigError(
+                f"{where}: model.preset: {shown(named)} differs from preset {shown(name)}; "
+                "give one of them"
+            )
+    if not isinstance(name, str):
+        raise ConfigError(f"{where}: {key}: expected str, got {shown(name)}")
+    try:
+        return model_data(name, model)
+    except ConfigError as exc:  # an unknown preset: say where it was named
+        raise ConfigError(f"{where}: {key}: {exc}") from None

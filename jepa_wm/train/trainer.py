@@ -4,7 +4,8 @@ Run directory layout::
 
     <run>/model.safetensors, model.json     latest weights (load_world_model(<run>))
     <run>/best/model.*                      best validation checkpoint
-    <run>/config.yaml                       the resolved TrainConfig
+    <run>/config.yaml                       the resolved TrainConfig, its model whole and with
+                                            the data's action/state dims
     <run>/train_state.*                     optimizer/EMA/step for --resume (no pickle):
                                             a TrainState (jepa_wm/train/state.py)
     <run>/log.jsonl                         one JSON object per log/validation event
@@ -134,13 +135,12 @@ def _optimizer(objective: Objective, cfg: TrainConfig, stage: str) -> torch.opti
     return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def _prepare_run_dir(out: Path, cfg: TrainConfig, resume: bool, rank: int) -> None:
+def _prepare_run_dir(out: Path, resume: bool, rank: int) -> None:
     if rank != 0:
         return
     if not resume and (out / META).exists():
         raise ConfigError(f"{out} already holds a run; pass --resume or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out / "config.yaml")
 
 
 def _init_model(cfg: TrainConfig, data: TrainData, out: Path, resume: bool) -> JepaWorldModel:
@@ -208,12 +208,15 @@ def train(
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed + rank)
         out = Path(out_dir)
-        _prepare_run_dir(out, cfg, resume, rank)
+        _prepare_run_dir(out, resume, rank)
         dist_util.barrier()
-        views = cfg.model_config(1, 1).views  # the camera keys the model reads
         data = prepare_data(
-            data_paths, cfg.clip_len, cfg.frame_skip, cfg.val_fraction, cfg.seed, views
+            data_paths, cfg.clip_len, cfg.frame_skip, cfg.val_fraction, cfg.seed, cfg.model.views
         )
+        # From here the config's model is the one trained: with the data's action/state dims.
+        cfg = dataclasses.replace(cfg, model=cfg.model_config(data.action_dim, data.state_dim))
+        if rank == 0:
+            save_config(cfg, out / "config.yaml")
         state = TrainState.load(out) if resume else TrainState()
         model = _init_model(cfg, data, out, resume).to(device)
         loop = _Loop(cfg, data, model, out, rank, world, device, progress)

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from jepa_wm.cli.main import main
+from jepa_wm.config import to_dict
 from jepa_wm.errors import CheckpointError, ConfigError, StoreError
 from jepa_wm.models.checkpoint import load_world_model
 from jepa_wm.train.config import load_train_config
@@ -46,6 +47,8 @@ def test_overfit_reduces_loss_and_writes_run(
     assert summary["final_val"]["val_tf"] > 0
     model = load_world_model(tmp_path / "run")
     assert model.action_dim == 2 and model.state_dim == 2
+    # the saved config names the model it trained, whole and with the data's dims
+    assert load_train_config(tmp_path / "run" / "config.yaml").model == model.config
 
 
 def test_resume_continues_from_saved_step(
@@ -272,7 +275,7 @@ def test_init_from_widens_a_markov_predictor_but_refuses_other_changes(
 ) -> None:
     train(load_train_config(fast_cfg, {"steps": 5}), [synth_store], tmp_path / "a", progress=False)
     base = {"steps": 5, "mode": "two_stage", "pretrain_steps": 0, "init_from": str(tmp_path / "a")}
-    model = dict(load_train_config(fast_cfg).model)
+    model = to_dict(load_train_config(fast_cfg).model)
     wide = {**model, "predictor": {**model["predictor"], "context_len": 2}}
     train(load_train_config(fast_cfg, {**base, "model": wide}), [synth_store], tmp_path / "b",
           progress=False)  # fmt: skip

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from jepa_wm.app.model_metrics import ModelEvalConfig, evaluate_checkpoint
+from jepa_wm.config import to_dict
 from jepa_wm.errors import ConfigError
 from jepa_wm.models.checkpoint import load_world_model
 from jepa_wm.train.config import load_train_config
@@ -28,7 +29,7 @@ def two_view_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _cfg(fast_cfg: Path, **over):
     base = load_train_config(fast_cfg)
-    return load_train_config(fast_cfg, {"model": {**base.model, **VIEWS}, **over})
+    return load_train_config(fast_cfg, {"model": {**to_dict(base.model), **VIEWS}, **over})
 
 
 def test_two_view_joint_then_frozen_stage_and_metrics(
