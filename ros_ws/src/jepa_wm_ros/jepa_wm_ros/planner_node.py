@@ -31,8 +31,8 @@ Publishes  /planner/action (JointState named after the action, stamped with the 
            stamp), /planner/energy (JointState ("energy",), frame_id the goal id: one per plan,
            what the task node's subgoal sequencer counts; conversions.plan_msg), /diagnostics
            (plan and step ms, the frame's receive / wait / publish ms, energy, goal id, step,
-           iterations, frames dropped while planning /
-           too old for the deadline; for people and probes).
+           iterations, frames dropped while planning / too old for the deadline; for people
+           and probes).
 No action is ever guessed: nothing is published until camera, state and goal are all present and
 camera and state are younger than ``stale_s`` (hardware.adapters.Watchdog).
 """
