@@ -29,17 +29,26 @@ class PlannerConfig:
         expected (at the mean iteration time so far) to end within this many ms of the call's
         start, and returns its best plan so far otherwise; the first iteration always runs.
         None: every iteration runs. A loaded CPU then lowers plan quality instead of latency.
+    deadline_chunks: under a deadline (``deadline_ms`` or the caller's ``deadline_at``), a
+        sampling planner rolls an iteration's samples out in this many chunks and stops
+        between chunks when the next one is expected to end past the deadline; the iteration
+        then goes on with the samples it scored (the mean or warm start is in the first chunk,
+        which always runs). One iteration of a loaded CPU can take the whole budget, so the
+        deadline needs a finer grain than iterations. 1: checked between iterations only.
     """
 
     fixed_dims: tuple[int, ...] = ()
     seed: int | None = None
     deadline_ms: float | None = None
+    deadline_chunks: int = 4
 
     def __post_init__(self) -> None:
         if any(int(d) < 0 for d in self.fixed_dims):
             raise ValueError(f"fixed_dims must be non-negative indices, got {self.fixed_dims}")
         if self.deadline_ms is not None and not self.deadline_ms > 0:
             raise ValueError(f"deadline_ms must be > 0 (or null for none), got {self.deadline_ms}")
+        if self.deadline_chunks < 1:
+            raise ValueError(f"deadline_chunks must be >= 1, got {self.deadline_chunks}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +110,8 @@ class BasePlanner(Planner):
         # an absolute time.perf_counter() instant set by the caller for one plan() (a frame's
         # arrival + its budget); the earlier of it and config.deadline_ms applies
         self.deadline_at: float | None = None
+        self._end: float | None = None  # the deadline of the plan() call running (iterations)
+        self._out_of_time = False  # set by score() when it stopped an iteration part-way
         self.generator = torch.Generator(device=self.device)
         if self.config.seed is not None:
             self.generator.manual_seed(int(self.config.seed))
@@ -143,8 +154,12 @@ class BasePlanner(Planner):
         if self.config.deadline_ms is not None:
             ends.append(t0 + self.config.deadline_ms / 1e3)
         end = min(ends) if ends else None
+        self._end, self._out_of_time = end, False
         info["deadline_hit"] = False
         for it in range(n):
+            if self._out_of_time:  # score() stopped the last iteration part-way
+                info["deadline_hit"] = True
+                return
             if end is not None and it > 0:
                 now = time.perf_counter()
                 if now + (now - t0) / it > end:
@@ -170,16 +185,41 @@ class BasePlanner(Planner):
     def score(
         self, context: Any, goal: Goal, samples: torch.Tensor, info: dict[str, Any]
     ) -> tuple[torch.Tensor, torch.Tensor, int]:
-        """Project ``samples`` [N, H, A] into bounds and cost them in one rollout call.
+        """Project ``samples`` [N, H, A] into bounds and cost them: in one rollout call, or
+        under a deadline in ``config.deadline_chunks`` calls until it is expected to pass.
 
-        Returns (projected samples, costs [N] with NaN/inf as +inf, number of such costs) and
-        adds N to ``info["rollouts"]`` and the bad count to ``info["dropped_nan"]``.
+        Returns (the projected samples scored [M, H, A], M <= N, their costs [M] with NaN/inf
+        as +inf, number of such costs) and adds M to ``info["rollouts"]`` and the bad count to
+        ``info["dropped_nan"]``. M < N (only under a deadline) ends the plan after this
+        iteration, with ``info["deadline_hit"]``.
         """
         samples = self.project(samples)
-        costs, n_bad = drop_nan(self.evaluate(context, goal, samples))
+        costs = self.evaluate_in_time(context, goal, samples)
+        samples = samples[: costs.shape[0]]
+        if self._out_of_time:
+            info["deadline_hit"] = True
+        costs, n_bad = drop_nan(costs)
         info["dropped_nan"] += n_bad
         info["rollouts"] += samples.shape[0]
         return samples, costs, n_bad
+
+    def evaluate_in_time(self, context: Any, goal: Goal, samples: torch.Tensor) -> torch.Tensor:
+        """Costs [M] of the first M of ``samples`` [N, H, A]: all N without a deadline or with
+        ``deadline_chunks`` 1; else chunk by chunk (the first always), stopping before a chunk
+        expected (at the mean chunk time so far) to end past the deadline, which marks the
+        plan call out of time."""
+        n, chunks = samples.shape[0], self.config.deadline_chunks
+        if self._end is None or chunks == 1 or n < 2:
+            return self.evaluate(context, goal, samples)
+        costs: list[torch.Tensor] = []
+        t0 = time.perf_counter()
+        for i, chunk in enumerate(samples.split(-(-n // chunks))):
+            now = time.perf_counter()
+            if i > 0 and now + (now - t0) / i > self._end:
+                self._out_of_time = True
+                break
+            costs.append(self.evaluate(context, goal, chunk))
+        return torch.cat(costs)
 
     def all_nan_result(self, info: dict[str, Any]) -> PlanResult:
         """Every sample was NaN: command no motion and say so."""

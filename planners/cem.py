@@ -55,11 +55,12 @@ class CEMPlanner(BasePlanner):
             if cfg.include_mean:
                 samples[0] = mean
             samples, costs, n_bad = self.score(context, goal, samples, info)
-            if n_bad == cfg.samples:
+            n = samples.shape[0]  # fewer than cfg.samples when the deadline cut it short
+            if n_bad == n:
                 if best_cost == float("inf"):
                     return self.all_nan_result(info)
                 break  # keep what earlier iterations found
-            k = min(cfg.topk, cfg.samples - n_bad)
+            k = min(cfg.topk, n - n_bad)
             elite_costs, idx = torch.topk(costs, k, largest=False)
             elites = samples[idx]
             if float(elite_costs[0]) < best_cost:

@@ -90,7 +90,7 @@ class ICEMPlanner(BasePlanner):
             if it == cfg.iterations - 1 or it == 0:
                 samples[0] = mean  # the mean (or warm start) always gets evaluated
             samples, costs, _ = self.score(context, goal, samples, info)
-            info["population"].append(n)
+            info["population"].append(samples.shape[0])  # fewer than n past the deadline
             pool = torch.cat([samples, kept])
             pool_costs = torch.cat([costs, kept_costs])
             n_ok = int(torch.isfinite(pool_costs).sum())

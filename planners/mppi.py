@@ -53,7 +53,7 @@ class MPPIPlanner(BasePlanner):
             samples = mean + sigma * self.randn(cfg.samples, self.horizon, self.action_dim)
             samples[0] = mean
             samples, costs, n_bad = self.score(context, goal, samples, info)
-            if n_bad == cfg.samples:
+            if n_bad == samples.shape[0]:  # fewer than cfg.samples past the deadline
                 if best_cost == float("inf"):
                     return self.all_nan_result(info)
                 break  # keep what earlier iterations found

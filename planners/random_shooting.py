@@ -40,7 +40,7 @@ class RandomShootingPlanner(BasePlanner):
             if warm_start is not None:
                 samples[0] = self.initial_mean(warm_start)
             samples, costs, n_bad = self.score(context, goal, samples, info)
-            if n_bad < cfg.samples:
+            if n_bad < samples.shape[0]:  # fewer than cfg.samples past the deadline
                 i = int(torch.argmin(costs))
                 if float(costs[i]) < best_cost:
                     best_cost, best_plan = float(costs[i]), samples[i]

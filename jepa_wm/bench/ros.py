@@ -10,9 +10,11 @@ Three runs, each with real processes on a private ROS domain (discovery on local
 
 Reports p50/p95 latency from a frame's header stamp to (a) its arrival, (b) the planner action
 computed from it, (c) the adapter's joint trajectory; ``overhead_ms``: (c) minus that frame's
-planner step time (encode + plan, from the planner's diagnostics), i.e. what the ROS loop adds;
-the achieved control rate; and frames lost (raw) or never planned on (pipeline: by design when
-the camera outpaces the planner; the planner's own drop counters say why).
+planner step time (encode + plan, from the planner's diagnostics), i.e. what the ROS loop adds,
+and its stages (the frame's arrival in planner_node, the wait for the planning thread, the
+action's publish, the action's arrival -> the trajectory's at the probe); the achieved control
+rate; and frames lost (raw) or never planned on (pipeline: by design when the camera outpaces
+the planner; the planner's own drop counters say why).
 Without ``--checkpoint`` a random tiny model is used (latency does not depend on the weights).
 """
 
@@ -158,23 +160,39 @@ def _load(n: int) -> list[subprocess.Popen]:
     ]
 
 
+def _stage(frames: list[dict], key: str) -> list[float]:
+    """Seconds of the planner stage ``key`` (a diagnostics ms value) over the frames with it."""
+    return [f[key] / 1e3 for f in frames if np.isfinite(f.get(key, np.nan))]
+
+
 def _pipeline(src: dict, pipe: dict, duration: float, before: dict) -> dict:
     lat = pipe["latency_s"]
+    frames = list(pipe["by_frame"].values())
     overhead = [
         f["trajectory_s"] - f["step_ms"] / 1e3
-        for f in pipe["by_frame"].values()
+        for f in frames
         if "trajectory_s" in f and "step_ms" in f
     ]
-    steps = [f["step_ms"] / 1e3 for f in pipe["by_frame"].values() if "step_ms" in f]
-    waits = [f["wait_ms"] / 1e3 for f in pipe["by_frame"].values() if "wait_ms" in f]
+    # the probe sees the action and the trajectory of the same frame: adapter, two DDS hops
+    adapter = [
+        f["trajectory_s"] - f["action_s"]
+        for f in frames
+        if {"trajectory_s", "action_s"} <= f.keys()
+    ]
     dropped = {k: v - before.get(k, 0) for k, v in pipe["planner_dropped"].items()}
     return {
         "camera_to_image_arrival": _stats(lat["image"]),
         "camera_to_planner_action": _stats(lat["action"]),
         "camera_to_joint_trajectory": _stats(lat["trajectory"]),
         "overhead_ms": _stats(overhead),
-        "planner_step": _stats(steps),
-        "planner_wait": _stats(waits),  # arrival in planner_node -> its planning thread starts
+        # where a frame's time goes: camera stamp -> planner_node's callback, -> its planning
+        # thread, the policy call (encode + plan), the action's publish, action -> trajectory
+        "planner_receive": _stats(_stage(frames, "receive_ms")),
+        "planner_wait": _stats(_stage(frames, "wait_ms")),
+        "planner_step": _stats(_stage(frames, "step_ms")),
+        "planner_publish": _stats(_stage(frames, "publish_ms")),
+        "action_to_trajectory": _stats(adapter),
+        "actions_without_trajectory": pipe["actions_without_trajectory"],
         "achieved_control_rate_hz": round(len(lat["action"]) / duration, 3),
         "frames_published": src["published"],
         "frames_planned_on": pipe["frames_planned_on"],

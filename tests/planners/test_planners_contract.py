@@ -159,7 +159,8 @@ def test_deadline_returns_the_best_plan_so_far(name: str) -> None:
     import time
 
     rollout = SlowPointMass(0.03)
-    planner = _planner(name, rollout, iterations=20, deadline_ms=100.0)
+    # whole iterations (one call each, whatever its size); chunks: the test after the next
+    planner = _planner(name, rollout, iterations=20, deadline_ms=100.0, deadline_chunks=1)
     planner.plan(START, goal())  # warm-up: a process's first Adam step imports for ~2 s
     rollout.calls = 0
     t0 = time.perf_counter()
@@ -177,6 +178,52 @@ def test_no_deadline_runs_every_iteration(name: str) -> None:
     rollout = PointMass()
     result = _planner(name, rollout, iterations=4).plan(START, goal())
     assert rollout.calls == 4 and result.info["deadline_hit"] is False
+
+
+class PerSamplePointMass(PointMass):
+    """A PointMass whose rollout takes ``delay_s`` per sample (a model on a loaded CPU)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def __call__(self, context: torch.Tensor, actions: torch.Tensor) -> Prediction:
+        import time
+
+        time.sleep(self.delay_s * actions.shape[0])
+        return super().__call__(context, actions)
+
+
+@pytest.mark.parametrize("name", [n for n in PLANNER_NAMES if n != "gradient"])
+def test_deadline_stops_an_iteration_between_sample_chunks(name: str) -> None:
+    # one iteration of 100 samples takes ~100 ms, twice the 50 ms budget: checked only between
+    # iterations, the first one alone would overrun it
+    rollout = PerSamplePointMass(0.001)
+    elites = {"topk": 10} if hasattr(planner_config(name), "topk") else {}
+    planner = _planner(name, rollout, iterations=5, samples=100, deadline_ms=50.0, **elites)
+    planner.plan(START, goal(), warm_start=torch.full((3, 3), 0.1))  # warm-up
+    rollout.calls, rollout.batch_sizes = 0, []
+    result = planner.plan(START, goal(), warm_start=torch.full((3, 3), 0.1))
+    assert result.info["deadline_hit"] is True and result.info["iterations_done"] == 1
+    assert 1 <= rollout.calls <= 3 and sum(rollout.batch_sizes) < 100
+    assert result.info["rollouts"] == sum(rollout.batch_sizes)  # what was scored, not drawn
+    assert result.actions.shape == (3, 3) and torch.isfinite(result.actions).all()
+    assert bool((result.actions >= LOW - 1e-6).all()) and bool(
+        (result.actions <= HIGH + 1e-6).all()
+    )
+
+
+def test_without_a_deadline_an_iteration_is_one_rollout_call() -> None:
+    rollout = PointMass()
+    _planner("cem", rollout, iterations=2, samples=100, topk=10, deadline_chunks=4).plan(
+        START, goal()
+    )
+    assert rollout.batch_sizes == [100, 100]
+
+
+def test_deadline_chunks_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="deadline_chunks"):
+        planner_config("cem", deadline_chunks=0)
 
 
 def test_deadline_must_be_positive() -> None:

@@ -6,8 +6,15 @@
 /arm_controller/joint_trajectory and /diagnostics for ``--duration`` s and prints JSON with the
 latencies from the camera stamp: image arrival (the raw rclpy floor), planner action (stamped
 with its camera frame), and the adapter's trajectory (the first trajectory after each action);
-per planned frame its trajectory latency and the planner's step ms (from the diagnostics), and
-the planner's dropped-frame counters.
+per planned frame its action and trajectory latencies and the planner's stage ms (from the
+diagnostics), and the planner's dropped-frame counters.
+
+A trajectory carries no camera stamp (its header stamp is the controller's start time, 0 = now),
+so it is paired with the newest action received before it; an action that a newer one
+overtakes before any trajectory arrives gets none (counted in ``actions_without_trajectory``).
+Pairing first-in first-out instead shifts every later pair by one plan as soon as one action
+has no trajectory of its own (a trajectory that overtakes its action, or one published before
+the probe had matched the adapter), which adds a whole plan period to each latency.
 """
 
 from __future__ import annotations
@@ -63,10 +70,36 @@ def source(
     return {"published": count}
 
 
+# per planned frame, from the planner's diagnostics (planner_node.publish_diagnostics)
+PLANNER_STAGES = ("receive_ms", "wait_ms", "step_ms", "publish_ms")
+
+
+class TrajectoryPairing:
+    """Which camera frame a trajectory answers: the newest action received before it.
+
+    ``action(stamp)`` for each action, ``trajectory()`` for each trajectory returns that
+    action's camera stamp, or None when no action waits (a hold, or the action's trajectory
+    already came). ``unpaired`` counts actions a newer one overtook before any trajectory.
+    """
+
+    def __init__(self) -> None:
+        self.pending: float | None = None
+        self.unpaired = 0
+
+    def action(self, stamp: float) -> None:
+        self.unpaired += self.pending is not None
+        self.pending = stamp
+
+    def trajectory(self) -> float | None:
+        stamp, self.pending = self.pending, None
+        return stamp
+
+
 def measure(node: Node, duration: float) -> dict:
     lat: dict[str, list[float]] = {"image": [], "action": [], "trajectory": []}
     frames: set[float] = set()
-    pending: list[float] = []  # camera stamps of actions waiting for their trajectory
+    by_frame: dict[str, dict[str, float]] = {}  # camera stamp -> latencies s, planner stage ms
+    pairing = TrajectoryPairing()
 
     def on_image(msg: Image) -> None:
         lat["image"].append(_now(node) - stamp_sec(msg.header.stamp))
@@ -75,14 +108,14 @@ def measure(node: Node, duration: float) -> dict:
         s = stamp_sec(msg.header.stamp)
         lat["action"].append(_now(node) - s)
         frames.add(s)
-        pending.append(s)
+        pairing.action(s)
+        by_frame.setdefault(f"{s:.6f}", {})["action_s"] = lat["action"][-1]
 
-    by_frame: dict[str, dict[str, float]] = {}  # camera stamp -> trajectory s, step ms
     dropped: dict[str, int] = {}
 
     def on_traj(_msg: JointTrajectory) -> None:
-        if pending:
-            s = pending.pop(0)
+        s = pairing.trajectory()
+        if s is not None:
             lat["trajectory"].append(_now(node) - s)
             by_frame.setdefault(f"{s:.6f}", {})["trajectory_s"] = lat["trajectory"][-1]
 
@@ -93,8 +126,8 @@ def measure(node: Node, duration: float) -> dict:
             kv = {v.key: v.value for v in status.values}
             if "camera_stamp" in kv and "step_ms" in kv:
                 frame = by_frame.setdefault(kv["camera_stamp"], {})
-                frame["step_ms"] = float(kv["step_ms"])
-                frame["wait_ms"] = float(kv.get("wait_ms", "nan"))
+                for key in PLANNER_STAGES:
+                    frame[key] = float(kv.get(key, "nan"))
             for key in ("dropped_while_planning", "dropped_past_deadline"):
                 if key in kv:
                     dropped[key] = int(kv[key])
@@ -111,6 +144,7 @@ def measure(node: Node, duration: float) -> dict:
         "frames_planned_on": len(frames),
         "by_frame": by_frame,
         "planner_dropped": dropped,
+        "actions_without_trajectory": pairing.unpaired,
     }
 
 

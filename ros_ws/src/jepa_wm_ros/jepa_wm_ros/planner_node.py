@@ -32,8 +32,9 @@ Subscribes /camera/image_raw (sensor-data QoS, keep last 1; rgb8/bgr8/rgba8/bgra
 Publishes  /planner/action (JointState named after the action, stamped with the camera frame's
            stamp), /planner/energy (JointState ("energy",), frame_id the goal id: one per plan,
            what the task node's subgoal sequencer counts; conversions.plan_msg), /diagnostics
-           (plan and step ms, energy, goal id, step, iterations, frames dropped while planning /
-           too old for the deadline; for people and probes).
+           (plan and step ms, the frame's receive / wait / publish ms, energy, goal id, step,
+           iterations, frames dropped while planning / too old for the deadline; for people
+           and probes).
 No action is ever guessed: nothing is published until camera, state and goal are all present and
 camera and state are younger than ``stale_s`` (hardware.adapters.Watchdog).
 """
@@ -220,6 +221,7 @@ class PlannerNode(LifecycleNode):
 
     # -- inputs ---------------------------------------------------------------------------------
     def on_image(self, msg: Image) -> None:
+        age = self.get_clock().now().nanoseconds * 1e-9 - stamp_sec(msg.header.stamp)
         rgb = self.refusals.decode(msg, "/camera/image_raw")
         if rgb is not None:
             self.watchdog.feed("camera")
@@ -229,7 +231,7 @@ class PlannerNode(LifecycleNode):
                     return
                 if self.pending is not None:  # not picked up yet: the latest frame wins
                     self.dropped["while_planning"] += 1
-                self.pending = (time.perf_counter(), rgb, msg.header.stamp)
+                self.pending = (time.perf_counter(), rgb, msg.header.stamp, age)
                 self.wake.notify()
 
     def on_view(self, cam: str, msg: Image) -> None:
@@ -342,8 +344,9 @@ class PlannerNode(LifecycleNode):
         ms = getattr(self.policy.planner.config, "deadline_ms", None)
         return None if ms is None else float(ms) / 1e3
 
-    def step(self, arrival: float, rgb: np.ndarray, stamp: Time) -> None:
-        """Plan on frame ``rgb`` (received at perf_counter ``arrival``) and publish the action."""
+    def step(self, arrival: float, rgb: np.ndarray, stamp: Time, age: float) -> None:
+        """Plan on frame ``rgb`` (received at perf_counter ``arrival``, ``age`` s after its
+        stamp by this node's clock) and publish the action."""
         start = time.perf_counter()
         if self.log_waiting():
             return
@@ -372,8 +375,11 @@ class PlannerNode(LifecycleNode):
             obs = Observation(rgb=rgb, state=state, timestamp=stamp_sec(stamp), images=images)
             action = self.policy(obs, None, deadline=end)
             info = dict(self.policy.last_info)
-        info["wait_ms"] = (start - arrival) * 1e3  # frame arrival -> planning thread on it
+        planned = time.perf_counter()
         self.action_pub.publish(vector_msg(self.action_names, action, stamp))
+        info["publish_ms"] = (time.perf_counter() - planned) * 1e3  # the policy's return -> sent
+        info["wait_ms"] = (start - arrival) * 1e3  # frame arrival -> planning thread on it
+        info["receive_ms"] = age * 1e3  # camera stamp -> arrival (this node's clock)
         self.plan_pub.publish(plan_msg(self.goal_id, float(info.get("energy", 0.0)), stamp))
         if self.steps > 0:  # the first step also encodes the goal and warms up
             per = info["step_ms"] / 1e3 / max(1, int(info.get("iterations_done", 1)))
@@ -387,6 +393,8 @@ class PlannerNode(LifecycleNode):
             "plan_ms": info.get("plan_ms", info.get("step_ms", 0.0)),
             "step_ms": info.get("step_ms", 0.0),
             "wait_ms": info.get("wait_ms", 0.0),
+            "receive_ms": info.get("receive_ms", 0.0),
+            "publish_ms": info.get("publish_ms", 0.0),
             "energy": info.get("energy", 0.0),
             "goal": self.goal_id,
             "step": self.steps,
