@@ -44,7 +44,10 @@ def test_ros_bench_reports_pipeline_and_floor(ros_env: dict[str, str]) -> None:
     # overhead = camera -> trajectory minus the planner's own step time, per planned frame
     assert pipe["overhead_ms"]["n"] > 0
     assert pipe["overhead_ms"]["p50_ms"] < pipe["camera_to_joint_trajectory"]["p50_ms"]
-    assert pipe["planner_step"]["n"] == pipe["overhead_ms"]["n"]
+    # every frame with an overhead was planned; a planned frame whose trajectory never reached
+    # the probe (superseded, or still in flight at the end: actions_without_trajectory) has a
+    # plan time and no overhead
+    assert pipe["overhead_ms"]["n"] <= pipe["planner_step"]["n"]
     # its stages, per planned frame
     for stage in ("planner_receive", "planner_wait", "planner_publish", "action_to_trajectory"):
         assert pipe[stage]["n"] > 0 and pipe[stage]["p50_ms"] >= 0, stage
