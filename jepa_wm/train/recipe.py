@@ -34,7 +34,9 @@ from typing import Any
 import torch
 
 from jepa_wm.errors import ConfigError
+from jepa_wm.models.checkpoint import META
 from jepa_wm.train.config import TrainConfig, load_train_config
+from jepa_wm.train.state import STATE_JSON
 from jepa_wm.train.trainer import train
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
@@ -118,7 +120,7 @@ def run_recipe(
     Raises ConfigError when ``out_dir`` already holds a run and ``resume`` is False."""
     out = Path(out_dir)
     cfgs = stage_configs(overrides, recipe)
-    if not resume and ((out / RECIPE_JSON).exists() or (out / "model.json").exists()):
+    if not resume and ((out / RECIPE_JSON).exists() or (out / META).exists()):
         raise ConfigError(f"{out} already holds a run; pass --resume or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     done = _done(out) if resume else []
@@ -135,7 +137,7 @@ def run_recipe(
             cfg,
             data_paths,
             run_dir,
-            resume=resume and (run_dir / "train_state.json").exists(),
+            resume=resume and (run_dir / STATE_JSON).exists(),
             device=device,
             progress=progress,
             tensorboard=None if tensorboard is None else Path(tensorboard) / st.name,
